@@ -1,0 +1,157 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+#include <caf/message.hpp>
+#include <caf/timespan.hpp>
+
+#include "switchboard/error.hpp"
+#include "switchboard/handler.hpp"
+
+namespace switchboard {
+
+class route_handle;
+
+namespace detail {
+
+class router_core;
+
+/// A call waiting for its reply: the caller's continuations.
+struct pending_call {
+  /// Returns false if the reply's types do not fit the continuation.
+  std::function<bool(caf::message&)> on_value;
+  std::function<void(caf::error&)> on_error;
+  /// What the continuation expects, e.g. "(int32_t)", for error texts.
+  std::string (*expects)() = nullptr;
+  std::string route;
+};
+
+void issue_named(caf::event_based_actor* self,
+                 const std::shared_ptr<router_core>& core, std::string route,
+                 caf::message args, std::optional<caf::timespan> timeout,
+                 pending_call pc);
+
+void issue_resolved(caf::event_based_actor* self, route_handle& handle,
+                    caf::message args, std::optional<caf::timespan> timeout,
+                    pending_call pc);
+
+template <class F, class... Ts, size_t... Is>
+void call_with(F& f, caf::message& x, std::tuple<Ts...>*,
+               std::index_sequence<Is...>) {
+  f(x.get_as<std::decay_t<Ts>>(Is)...);
+}
+
+template <class F, class... Ts>
+bool apply_reply(F& f, caf::message& x, std::tuple<Ts...>* token) {
+  if constexpr (sizeof...(Ts) == 1
+                && (std::is_same_v<std::decay_t<Ts>, caf::message> && ...)) {
+    f(x);
+    return true;
+  } else {
+    if (!x.match_elements<std::decay_t<Ts>...>())
+      return false;
+    call_with(f, x, token, std::index_sequence_for<Ts...>{});
+    return true;
+  }
+}
+
+/// Packs call arguments into a message (empty for none); a single
+/// `caf::message` is taken as the arguments themselves.
+template <class... Ts>
+caf::message pack(Ts&&... xs) {
+  if constexpr (sizeof...(Ts) == 0)
+    return caf::message{};
+  else if constexpr (sizeof...(Ts) == 1
+                     && (std::is_same_v<std::decay_t<Ts>, caf::message> && ...))
+    return caf::message{std::forward<Ts>(xs)...};
+  else
+    return caf::make_message(std::forward<Ts>(xs)...);
+}
+
+} // namespace detail
+
+/// One call under construction: `router.call(self, "route", args...)` or
+/// `handle.call(self, args...)`, then `.timeout(d)` optionally, then
+/// `.then(on_value, on_error)`, which sends it.
+///
+/// Exactly one of the two continuations runs, once, in the caller's
+/// context: `on_value` with the reply's values (its parameter types are
+/// checked against the reply; a mismatch goes to `on_error` as
+/// `bad_request`), or `on_error` with a switchboard error. Nothing is sent
+/// until `then`. The caller must be an event-based actor: replies and
+/// deadline ticks reach it as ordinary messages that the library handles
+/// in the actor's default handler (installed on its first call), so do not
+/// replace that handler in calling actors. Outstanding calls cost O(1) each
+/// however many are in flight.
+class call_request {
+public:
+  call_request(caf::event_based_actor* self, std::shared_ptr<detail::router_core> core,
+               std::string route, caf::message args)
+    : self_(self),
+      core_(std::move(core)),
+      route_(std::move(route)),
+      args_(std::move(args)) {
+    // nop
+  }
+
+  call_request(caf::event_based_actor* self, route_handle& handle,
+               caf::message args)
+    : self_(self), handle_(&handle), args_(std::move(args)) {
+    // nop
+  }
+
+  /// Overrides the route's timeout for this call.
+  call_request& timeout(caf::timespan t) {
+    timeout_ = t;
+    return *this;
+  }
+
+  /// Sends the call. `on_value` takes the reply's values (or one
+  /// `caf::message`); `on_error` takes a `caf::error`.
+  template <class OnValue, class OnError>
+  void then(OnValue on_value, OnError on_error) {
+    using args = typename detail::fn_traits<OnValue>::args;
+    detail::pending_call pc;
+    pc.on_value = [f = std::move(on_value)](caf::message& x) mutable {
+      return detail::apply_reply(f, x, static_cast<args*>(nullptr));
+    };
+    pc.on_error = [g = std::move(on_error)](caf::error& err) mutable {
+      g(err);
+    };
+    pc.expects = &expects<args>;
+    if (handle_ != nullptr)
+      detail::issue_resolved(self_, *handle_, std::move(args_), timeout_,
+                             std::move(pc));
+    else
+      detail::issue_named(self_, core_, std::move(route_), std::move(args_),
+                          timeout_, std::move(pc));
+  }
+
+private:
+  template <class Tuple>
+  static std::string expects() {
+    return expects_impl(static_cast<Tuple*>(nullptr));
+  }
+
+  template <class... Ts>
+  static std::string expects_impl(std::tuple<Ts...>*) {
+    return detail::signature_of_types<std::decay_t<Ts>...>();
+  }
+
+  caf::event_based_actor* self_;
+  std::shared_ptr<detail::router_core> core_;
+  route_handle* handle_ = nullptr;
+  std::string route_;
+  caf::message args_;
+  std::optional<caf::timespan> timeout_;
+};
+
+} // namespace switchboard

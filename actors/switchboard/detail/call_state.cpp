@@ -1,0 +1,227 @@
+#include "switchboard/detail/call_state.hpp"
+
+#include <mutex>
+#include <unordered_map>
+
+#include <caf/actor_cast.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message_view.hpp>
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/detail/router_core.hpp"
+#include "switchboard/route_handle.hpp"
+
+namespace switchboard::detail {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+int64_t to_ns(clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           t.time_since_epoch())
+    .count();
+}
+
+int64_t to_ns(clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+/// Every live caller's state, by control block. The per-thread cache in
+/// `call_state::of` makes the lock rare: an actor runs on one thread at a
+/// time and usually makes many calls in a row.
+struct state_map {
+  std::mutex mtx;
+  std::unordered_map<caf::actor_control_block*, std::shared_ptr<call_state>>
+    states;
+};
+
+state_map& states() {
+  static state_map instance;
+  return instance;
+}
+
+thread_local caf::actor_control_block* cached_key = nullptr;
+thread_local std::shared_ptr<call_state> cached_state;
+
+} // namespace
+
+call_state::call_state(caf::scheduled_actor* self) : self_(self) {
+  // nop
+}
+
+call_state& call_state::of(caf::scheduled_actor* self) {
+  auto key = self->ctrl();
+  if (cached_key == key && cached_state->alive.load(std::memory_order_relaxed))
+    return *cached_state;
+  auto& m = states();
+  std::shared_ptr<call_state> st;
+  {
+    std::lock_guard<std::mutex> guard{m.mtx};
+    auto& slot = m.states[key];
+    if (!slot || !slot->alive.load()) {
+      slot = std::make_shared<call_state>(self);
+      st = slot;
+      std::weak_ptr<call_state> weak = st;
+      self->set_default_handler(
+        [st](caf::scheduled_actor* ptr,
+             caf::message_view& x) -> caf::result<caf::message> {
+          if (st->handle(x))
+            return caf::message{};
+          return caf::print_and_drop(ptr, x);
+        });
+      self->attach_functor([key, weak] {
+        if (auto ptr = weak.lock())
+          ptr->alive = false;
+        auto& m = states();
+        std::lock_guard<std::mutex> guard{m.mtx};
+        auto i = m.states.find(key);
+        if (i != m.states.end() && i->second == weak.lock())
+          m.states.erase(i);
+      });
+    } else {
+      st = slot;
+    }
+  }
+  cached_key = key;
+  cached_state = st;
+  return *st;
+}
+
+uint64_t call_state::add(pending_call pc, clock::time_point now,
+                         clock::duration timeout) {
+  auto deadline = now + timeout;
+  auto id = calls_.insert(std::move(pc), deadline, timeout);
+  if (!tick_at_ || deadline < *tick_at_)
+    schedule_tick(deadline);
+  return id;
+}
+
+void call_state::fail_later(uint64_t id, caf::error err) {
+  self_->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                           reply_atom::value, id,
+                                           std::move(err)),
+                 self_->context());
+}
+
+bool call_state::handle(caf::message_view& x) {
+  auto& xs = x.content();
+  if (xs.size() == 3 && xs.match_element<reply_atom>(0)
+      && xs.match_element<uint64_t>(1)) {
+    auto id = xs.get_as<uint64_t>(1);
+    if (xs.match_element<caf::message>(2)) {
+      on_value(id, xs.get_mutable_as<caf::message>(2));
+      return true;
+    }
+    if (xs.match_element<caf::error>(2)) {
+      on_error(id, xs.get_mutable_as<caf::error>(2));
+      return true;
+    }
+    return false;
+  }
+  if (xs.size() == 2 && xs.match_element<tick_atom>(0)
+      && xs.match_element<int64_t>(1)) {
+    on_tick(xs.get_as<int64_t>(1));
+    return true;
+  }
+  return false;
+}
+
+void call_state::on_value(uint64_t id, caf::message& value) {
+  auto pc = calls_.take(id);
+  if (!pc)
+    return; // Late: the caller already got `timeout`.
+  if (!pc->on_value(value)) {
+    auto err = make_error(error_code::bad_request,
+                          "reply of route '" + pc->route + "' is "
+                            + signature_of(value) + ", the caller expects "
+                            + (pc->expects ? pc->expects() : "?"));
+    pc->on_error(err);
+  }
+}
+
+void call_state::on_error(uint64_t id, caf::error& err) {
+  if (auto pc = calls_.take(id))
+    pc->on_error(err);
+}
+
+void call_state::on_tick(int64_t at) {
+  if (tick_at_ && to_ns(*tick_at_) == at)
+    tick_at_.reset();
+  calls_.expire(self_->clock().now(), [](uint64_t, pending_call pc) {
+    auto err = make_error(error_code::timeout,
+                          "route '" + pc.route
+                            + "' did not answer before the deadline");
+    pc.on_error(err);
+  });
+  if (auto next = calls_.next_deadline())
+    if (!tick_at_ || *next < *tick_at_)
+      schedule_tick(*next);
+}
+
+void call_state::schedule_tick(clock::time_point at) {
+  tick_at_ = at;
+  self_->clock().schedule_message(
+    at, caf::actor_cast<caf::strong_actor_ptr>(self_),
+    caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                              tick_atom::value, to_ns(at)));
+}
+
+call_state::clock::duration
+call_state::route_timeout(const router_core& core, const std::string& route) {
+  if (dir_owner_ != core.dir || dir_version_ != core.dir->version()) {
+    dir_owner_ = core.dir;
+    dir_version_ = core.dir->version();
+    dir_ = core.dir->load();
+  }
+  auto i = dir_->find(route);
+  auto t = i != dir_->end() ? i->second->options.timeout
+                            : core.fallback_timeout;
+  return std::chrono::duration_cast<clock::duration>(t);
+}
+
+void issue_named(caf::event_based_actor* self,
+                 const std::shared_ptr<router_core>& core, std::string route,
+                 caf::message args, std::optional<caf::timespan> timeout,
+                 pending_call pc) {
+  auto& cs = call_state::of(self);
+  auto now = self->clock().now();
+  auto t = timeout ? std::chrono::duration_cast<clock::duration>(*timeout)
+                   : cs.route_timeout(*core, route);
+  pc.route = route;
+  auto id = cs.add(std::move(pc), now, t);
+  caf::actor_cast<caf::abstract_actor*>(core->registry)
+    ->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(),
+              make_envelope(id, to_ns(now), to_ns(t), std::move(route),
+                            std::move(args)),
+              self->context());
+}
+
+void issue_resolved(caf::event_based_actor* self, route_handle& handle,
+                    caf::message args, std::optional<caf::timespan> timeout,
+                    pending_call pc) {
+  auto& cs = call_state::of(self);
+  auto now = self->clock().now();
+  pc.route = handle.name();
+  const pool* p = nullptr;
+  auto route = handle.current(p);
+  if (route == nullptr) {
+    auto id = cs.add(std::move(pc), now, std::chrono::seconds{5});
+    cs.fail_later(id, make_error(error_code::no_such_route,
+                                 "route '" + handle.name()
+                                   + "' was removed"));
+    return;
+  }
+  auto t = std::chrono::duration_cast<clock::duration>(
+    timeout ? *timeout : route->options.timeout);
+  auto id = cs.add(std::move(pc), now, t);
+  auto env = make_envelope(id, to_ns(now), to_ns(t), std::string{}, args);
+  auto err = dispatch(self, *route, *p, caf::strong_actor_ptr{self->ctrl()},
+                      caf::make_message_id(), id, env, args, to_ns(now),
+                      to_ns(t));
+  if (err)
+    cs.fail_later(id, std::move(err));
+}
+
+} // namespace switchboard::detail

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+
+#include "switchboard/call.hpp"
+#include "switchboard/core/pending_table.hpp"
+#include "switchboard/detail/route_state.hpp"
+
+namespace switchboard::detail {
+
+/// The calling side of one actor: its outstanding calls and their
+/// deadlines.
+///
+/// Created on an actor's first call, found again through a per-thread
+/// cache, and dropped when the actor terminates. Replies
+/// `(sb_reply, id, message | error)` and deadline ticks `(sb_tick, ns)`
+/// reach it through the actor's default handler. Runs only in its actor's
+/// context.
+class call_state {
+public:
+  using clock = std::chrono::steady_clock;
+
+  explicit call_state(caf::scheduled_actor* self);
+
+  /// Returns the state of `self`, creating it (and installing the default
+  /// handler) on first use.
+  static call_state& of(caf::scheduled_actor* self);
+
+  /// Registers a call with deadline `now + timeout`; returns its id.
+  uint64_t add(pending_call pc, clock::time_point now, clock::duration timeout);
+
+  /// Answers call `id` with `err` through the mailbox (never inline, so a
+  /// continuation never runs inside the `then` that issued it).
+  void fail_later(uint64_t id, caf::error err);
+
+  /// Handles a reply or tick; returns false for any other message.
+  bool handle(caf::message_view& x);
+
+  /// The timeout of `route` from the directory `cell`, cached per version.
+  clock::duration route_timeout(const router_core& core,
+                                const std::string& route);
+
+  std::atomic<bool> alive{true};
+
+private:
+  void on_value(uint64_t id, caf::message& value);
+
+  void on_error(uint64_t id, caf::error& err);
+
+  void on_tick(int64_t at);
+
+  void schedule_tick(clock::time_point at);
+
+  caf::scheduled_actor* self_;
+  core::pending_table<pending_call> calls_;
+  std::optional<clock::time_point> tick_at_;
+  std::shared_ptr<directory_cell> dir_owner_;
+  std::shared_ptr<const directory> dir_;
+  uint64_t dir_version_ = UINT64_MAX;
+};
+
+} // namespace switchboard::detail

@@ -1,0 +1,56 @@
+#include "switchboard/detail/member_invoker.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
+
+#include "switchboard/error.hpp"
+
+namespace switchboard::detail {
+
+namespace {
+
+class member_invoker final : public invoker {
+public:
+  explicit member_invoker(caf::actor member) : member_(std::move(member)) {
+    // nop
+  }
+
+  invoke_result invoke(handler_context& ctx,
+                       const caf::message& args) override {
+    auto self = ctx.self();
+    if (!monitored_) {
+      self->monitor(member_);
+      monitored_ = true;
+    }
+    auto reply = ctx.defer();
+    auto route = ctx.route();
+    // CAF 0.17 has no catch-all response handler: a response that matches
+    // no typed handler arrives as `unexpected_response` carrying the
+    // response itself, which is exactly the untyped reply we want.
+    self->request(member_, caf::infinite, args)
+      .then([reply](caf::message& x) mutable { reply.deliver(std::move(x)); },
+            [reply, route](caf::error& err) mutable {
+              if (err == caf::sec::unexpected_response)
+                reply.deliver(std::move(err.context()));
+              else if (err == caf::sec::request_receiver_down)
+                reply.deliver(make_error(error_code::worker_down,
+                                         "route '" + route
+                                           + "': member actor is down"));
+              else
+                reply.deliver(std::move(err));
+            });
+    return deferred_t{};
+  }
+
+private:
+  caf::actor member_;
+  bool monitored_ = false;
+};
+
+} // namespace
+
+std::unique_ptr<invoker> make_member_invoker(caf::actor member) {
+  return std::make_unique<member_invoker>(std::move(member));
+}
+
+} // namespace switchboard::detail

@@ -1,0 +1,337 @@
+#include "switchboard/detail/registry_actor.hpp"
+
+#include <algorithm>
+
+#include <caf/actor_cast.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/message_view.hpp>
+#include <caf/result.hpp>
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/detail/member_invoker.hpp"
+#include "switchboard/detail/worker_actor.hpp"
+#include "switchboard/error.hpp"
+#include "switchboard/router.hpp"
+
+namespace switchboard::detail {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<registry_state>*;
+
+int64_t now_ns(self_ptr self) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           self->clock().now().time_since_epoch())
+    .count();
+}
+
+caf::error unknown_route(self_ptr self, const std::string& name) {
+  if (self->state.shutdown)
+    return make_error(error_code::shutting_down,
+                      "the router is shutting down (route '" + name + "')");
+  return make_error(error_code::no_such_route,
+                    "no route named '" + name + "'");
+}
+
+/// Spawns and monitors one worker of `route`. (Not linked: a worker
+/// killed with `exit_reason::kill` would take the registry with it. Workers
+/// monitor the registry instead and stop when it does.)
+worker_slot spawn_worker(self_ptr self, const route_ptr& route,
+                         std::unique_ptr<invoker> impl) {
+  auto load = std::make_shared<core::worker_load>();
+  auto handle = self->spawn<worker_actor>(route, load, std::move(impl));
+  self->monitor(handle);
+  self->state.workers.emplace(handle.address(), route);
+  return worker_slot{std::move(handle), std::move(load)};
+}
+
+/// Creates a route with its workers, or says what is wrong with the spec.
+caf::expected<route_ptr> build_route(self_ptr self, route_spec& spec) {
+  if (spec.name.empty())
+    return make_error(error_code::bad_request, "a route needs a name");
+  if (auto problem = core::validate(spec.options); !problem.empty())
+    return make_error(error_code::bad_request,
+                      "route '" + spec.name + "': " + problem);
+  auto& members = spec.impl.members();
+  if (members.empty() && !spec.impl.factory())
+    return make_error(error_code::bad_request,
+                      "route '" + spec.name + "': the handler is empty");
+  if (std::any_of(members.begin(), members.end(),
+                  [](const caf::actor& x) { return !x; }))
+    return make_error(error_code::bad_request,
+                      "route '" + spec.name + "': a member actor is invalid");
+  auto route = std::make_shared<route_state>(spec.name, spec.options,
+                                             spec.impl, self->address());
+  // Create every invoker first: a factory that throws leaves nothing behind.
+  std::vector<std::unique_ptr<invoker>> impls;
+  try {
+    if (!members.empty())
+      for (auto& member : members)
+        impls.push_back(make_member_invoker(member));
+    else
+      for (size_t i = 0; i < spec.options.workers; ++i)
+        impls.push_back(spec.impl.factory()());
+  } catch (const std::exception& e) {
+    return make_error(error_code::bad_request,
+                      "route '" + spec.name
+                        + "': the handler factory threw: " + e.what());
+  }
+  std::vector<worker_slot> slots;
+  for (auto& impl : impls)
+    slots.push_back(spawn_worker(self, route, std::move(impl)));
+  route->publish(std::make_shared<pool>(std::move(slots)));
+  return route;
+}
+
+void publish_directory(self_ptr self) {
+  auto next = std::make_shared<directory>();
+  self->state.routes.for_each(
+    [&](const std::string& name, const route_ptr& route) {
+      next->emplace(name, route);
+    });
+  self->state.dir->store(std::move(next));
+}
+
+void notify(self_ptr self, core::route_change change, const route_state& r) {
+  core::route_event ev{change, r.info()};
+  for (auto& w : self->state.watchers)
+    self->send(w, route_event_atom::value, ev);
+}
+
+void retire(self_ptr self, const route_state& route) {
+  for (auto& slot : route.snapshot()->workers)
+    self->send(slot.handle, retire_atom::value);
+}
+
+void maybe_finish_shutdown(self_ptr self) {
+  auto& st = self->state;
+  if (st.shutdown && st.routes.size() == 0 && st.draining.empty()) {
+    st.shutdown->deliver(caf::unit);
+    self->quit(caf::exit_reason::user_shutdown);
+  }
+}
+
+/// Stops admission on `route`; retires its workers once it drained.
+void close_route(self_ptr self, const route_ptr& route, route_status why,
+                 route_ptr successor) {
+  route->close(why, std::move(successor));
+  if (route->in_flight.load() == 0)
+    retire(self, *route);
+  else
+    self->state.draining.emplace(route->uid, route);
+}
+
+/// Supervision: a worker died. Restart it within the budget, else drop it.
+void on_worker_down(self_ptr self, const route_ptr& route,
+                    const caf::actor_addr& dead) {
+  auto p = route->snapshot();
+  auto& ws = p->workers;
+  auto i = std::find_if(ws.begin(), ws.end(), [&](const worker_slot& x) {
+    return x.handle.address() == dead;
+  });
+  if (i == ws.end())
+    return;
+  // Requests sent to the worker after it closed its mailbox are lost to
+  // CAF; count them out so that admission and draining stay exact.
+  if (auto lost = i->load->in_flight.exchange(0); lost > 0)
+    route->release(lost);
+  if (route->status() != route_status::open)
+    return;
+  auto index = static_cast<size_t>(i - ws.begin());
+  auto next = ws;
+  if (route->spec.members().empty()
+      && route->budget.try_restart(self->clock().now())) {
+    std::unique_ptr<invoker> impl;
+    try {
+      impl = route->spec.factory()();
+    } catch (...) {
+      impl = nullptr;
+    }
+    if (impl) {
+      next[index] = spawn_worker(self, route, std::move(impl));
+      route->restarts.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      next.erase(next.begin() + static_cast<ptrdiff_t>(index));
+    }
+  } else {
+    next.erase(next.begin() + static_cast<ptrdiff_t>(index));
+  }
+  route->publish(std::make_shared<pool>(std::move(next)));
+}
+
+/// Forwards a call to a worker of `name`, or answers the caller with why
+/// not. `envelope` travels unchanged; the worker replies to `to.caller`.
+void route_call(self_ptr self, const reply_target& to,
+                const std::string& name, const caf::message& envelope,
+                const caf::message& args, int64_t sent_at, int64_t timeout) {
+  auto route = self->state.routes.find(name);
+  if (route == nullptr) {
+    send_reply(self, self->context(), to, unknown_route(self, name));
+    return;
+  }
+  auto& r = **route;
+  // The registry publishes every pool, so its own snapshot is current.
+  auto err = dispatch(self, r, *r.snapshot(), to.caller, to.mid, to.call_id,
+                      envelope, args, sent_at, timeout);
+  if (err)
+    send_reply(self, self->context(), to, std::move(err));
+}
+
+} // namespace
+
+caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
+                             std::shared_ptr<directory_cell> dir) {
+  self->state.dir = std::move(dir);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (auto i = st.workers.find(dm.source); i != st.workers.end()) {
+      auto route = std::move(i->second);
+      st.workers.erase(i);
+      on_worker_down(self, route, dm.source);
+      return;
+    }
+    auto& ws = st.watchers;
+    ws.erase(std::remove_if(ws.begin(), ws.end(),
+                            [&](const caf::actor& x) {
+                              return x.address() == dm.source;
+                            }),
+             ws.end());
+  });
+  // Stopped from outside (the router's destructor): handles must see
+  // `shutting_down` from now on; the workers stop when they see us go.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    self->state.routes.for_each([](const std::string&, const route_ptr& r) {
+      r->close(route_status::shutting_down, nullptr);
+    });
+    self->quit(em.reason);
+  });
+  // Plain CAF requests: (sb_call, route, args...).
+  self->set_default_handler(
+    [](caf::scheduled_actor* ptr, caf::message_view& mv)
+      -> caf::result<caf::message> {
+      auto self = static_cast<self_ptr>(ptr);
+      auto& xs = mv.content();
+      if (xs.size() < 2 || !xs.match_element<call_atom>(0)
+          || !xs.match_element<std::string>(1))
+        return caf::print_and_drop(ptr, mv);
+      auto& name = xs.get_as<std::string>(1);
+      auto route = self->state.routes.find(name);
+      if (route == nullptr)
+        return unknown_route(self, name);
+      auto& r = **route;
+      auto args = mv.copy_content_to_message().drop(2);
+      auto sent_at = now_ns(self);
+      auto timeout = r.options.timeout.count();
+      auto env = make_envelope(0, sent_at, timeout, name, args);
+      auto err = dispatch(self, r, *r.snapshot(), self->current_sender(),
+                          self->current_message_id(), 0, env, args, sent_at,
+                          timeout);
+      if (err)
+        return err;
+      self->drop_current_message_id();
+      return caf::delegated<caf::message>{};
+    });
+  return {
+    // A library call: forward the caller's envelope as is.
+    [self](envelope_atom, uint64_t call_id, int64_t sent_at, int64_t timeout,
+           const std::string& name, const caf::message& args) {
+      reply_target to{self->current_sender(), self->current_message_id(),
+                      call_id};
+      route_call(self, to, name,
+                 self->current_mailbox_element()->copy_content_to_message(),
+                 args, sent_at, timeout);
+    },
+    [self](add_atom, route_spec& spec) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.shutdown)
+        return unknown_route(self, spec.name);
+      if (st.routes.find(spec.name) != nullptr)
+        return make_error(error_code::bad_request,
+                          "route '" + spec.name + "' already exists");
+      auto route = build_route(self, spec);
+      if (!route)
+        return std::move(route.error());
+      st.routes.add(spec.name, *route);
+      publish_directory(self);
+      notify(self, core::route_change::added, **route);
+      return caf::unit;
+    },
+    [self](replace_atom, route_spec& spec) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.routes.find(spec.name) == nullptr)
+        return unknown_route(self, spec.name);
+      auto route = build_route(self, spec);
+      if (!route)
+        return std::move(route.error());
+      auto old = st.routes.replace(spec.name, *route);
+      publish_directory(self);
+      close_route(self, *old, route_status::removed, *route);
+      notify(self, core::route_change::replaced, **route);
+      return caf::unit;
+    },
+    [self](remove_atom, const std::string& name) -> caf::result<void> {
+      auto& st = self->state;
+      auto old = st.routes.remove(name);
+      if (!old)
+        return unknown_route(self, name);
+      publish_directory(self);
+      close_route(self, *old, route_status::removed, nullptr);
+      notify(self, core::route_change::removed, **old);
+      return caf::unit;
+    },
+    [self](list_atom) {
+      std::vector<core::route_info> result;
+      self->state.routes.for_each(
+        [&](const std::string&, const route_ptr& r) {
+          result.push_back(r->info());
+        });
+      std::sort(result.begin(), result.end(),
+                [](const auto& x, const auto& y) { return x.name < y.name; });
+      return result;
+    },
+    [self](watch_atom, const caf::actor& watcher) {
+      auto& st = self->state;
+      if (!watcher)
+        return;
+      st.watchers.push_back(watcher);
+      self->monitor(watcher);
+      st.routes.for_each([&](const std::string&, const route_ptr& r) {
+        self->send(watcher, route_event_atom::value,
+                   core::route_event{core::route_change::added, r->info()});
+      });
+    },
+    [self](unwatch_atom, const caf::actor& watcher) {
+      auto& ws = self->state.watchers;
+      ws.erase(std::remove(ws.begin(), ws.end(), watcher), ws.end());
+      self->demonitor(watcher);
+    },
+    [self](drained_atom, uint64_t uid) {
+      auto& st = self->state;
+      auto i = st.draining.find(uid);
+      if (i == st.draining.end() || i->second->in_flight.load() != 0)
+        return;
+      auto route = std::move(i->second);
+      st.draining.erase(i);
+      retire(self, *route);
+      maybe_finish_shutdown(self);
+    },
+    [self](shutdown_atom) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.shutdown)
+        return caf::unit;
+      st.shutdown = self->make_response_promise();
+      for (auto& name : st.routes.names()) {
+        auto route = *st.routes.remove(name);
+        close_route(self, route, route_status::shutting_down, nullptr);
+        notify(self, core::route_change::removed, *route);
+      }
+      publish_directory(self);
+      auto result = *st.shutdown;
+      maybe_finish_shutdown(self);
+      return caf::delegated<void>{};
+    },
+  };
+}
+
+} // namespace switchboard::detail

@@ -1,0 +1,227 @@
+#include "switchboard/detail/route_state.hpp"
+
+#include <functional>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/make_message.hpp>
+#include <caf/send.hpp>
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/detail/gather_actor.hpp"
+#include "switchboard/error.hpp"
+
+namespace switchboard::detail {
+
+namespace {
+
+std::atomic<uint64_t> next_route_uid{1};
+
+std::vector<const core::worker_load*>
+loads_of(const std::vector<worker_slot>& xs) {
+  std::vector<const core::worker_load*> result;
+  result.reserve(xs.size());
+  for (auto& x : xs)
+    result.push_back(x.load.get());
+  return result;
+}
+
+} // namespace
+
+pool::pool(std::vector<worker_slot> xs)
+  : workers(std::move(xs)), loads(loads_of(workers)) {
+  // nop
+}
+
+route_state::route_state(std::string name, core::route_options options,
+                         handler spec, caf::actor_addr registry)
+  : uid(next_route_uid.fetch_add(1)),
+    name(std::move(name)),
+    options(options),
+    spec(std::move(spec)),
+    policy(core::make_policy(options.policy)),
+    registry(std::move(registry)),
+    budget(options.max_restarts, std::chrono::duration_cast<
+                                   core::restart_budget::clock::duration>(
+                                   options.restart_window)),
+    pool_(std::make_shared<pool>(std::vector<worker_slot>{})) {
+  // nop
+}
+
+void route_state::close(route_status why,
+                        std::shared_ptr<route_state> successor) {
+  std::atomic_store(&successor_, std::move(successor));
+  status_.store(why, std::memory_order_seq_cst);
+}
+
+std::shared_ptr<route_state> route_state::successor() const {
+  return std::atomic_load(&successor_);
+}
+
+std::shared_ptr<const pool> route_state::snapshot() const {
+  return std::atomic_load(&pool_);
+}
+
+void route_state::publish(std::shared_ptr<const pool> next) {
+  std::atomic_store(&pool_, std::move(next));
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void route_state::release(int64_t n) {
+  auto left = in_flight.fetch_sub(n, std::memory_order_seq_cst) - n;
+  if (left == 0 && status() != route_status::open)
+    if (auto dest = caf::actor_cast<caf::actor>(registry))
+      caf::anon_send(dest, drained_atom::value, uid);
+}
+
+core::route_info route_state::info() const {
+  core::route_info result;
+  result.name = name;
+  result.policy = options.policy;
+  result.in_flight = in_flight.load(std::memory_order_relaxed);
+  result.restarts = restarts.load(std::memory_order_relaxed);
+  auto p = snapshot();
+  result.workers = p->workers.size();
+  for (auto& w : p->workers) {
+    result.completed += w.load->completed.load(std::memory_order_relaxed);
+    result.failed += w.load->failed.load(std::memory_order_relaxed);
+  }
+  return result;
+}
+
+std::shared_ptr<const directory> directory_cell::load() const {
+  return std::atomic_load(&current_);
+}
+
+void directory_cell::store(std::shared_ptr<const directory> next) {
+  std::atomic_store(&current_, std::move(next));
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
+                const reply_target& to, caf::message result) {
+  if (!to.caller)
+    return;
+  caf::strong_actor_ptr sender{self->ctrl()};
+  if (to.call_id != 0)
+    to.caller->enqueue(caf::make_mailbox_element(std::move(sender),
+                                                 caf::make_message_id(), {},
+                                                 reply_atom::value, to.call_id,
+                                                 std::move(result)),
+                       ctx);
+  else if (to.mid.is_request())
+    to.caller->enqueue(caf::make_mailbox_element(std::move(sender),
+                                                 to.mid.response_id(), {},
+                                                 std::move(result)),
+                       ctx);
+}
+
+void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
+                const reply_target& to, caf::error err) {
+  if (!to.caller)
+    return;
+  caf::strong_actor_ptr sender{self->ctrl()};
+  if (to.call_id != 0)
+    to.caller->enqueue(caf::make_mailbox_element(std::move(sender),
+                                                 caf::make_message_id(), {},
+                                                 reply_atom::value, to.call_id,
+                                                 std::move(err)),
+                       ctx);
+  else if (to.mid.is_request())
+    to.caller->enqueue(caf::make_mailbox_element(std::move(sender),
+                                                 to.mid.response_id(), {},
+                                                 std::move(err)),
+                       ctx);
+}
+
+caf::message make_envelope(uint64_t call_id, int64_t sent_at_ns,
+                           int64_t timeout_ns, std::string route,
+                           caf::message args) {
+  return caf::make_message(envelope_atom::value, call_id, sent_at_ns,
+                           timeout_ns, std::move(route), std::move(args));
+}
+
+uint64_t routing_key(const caf::message& args, size_t index) {
+  if (index >= args.size())
+    return 0;
+  if (args.match_element<std::string>(index))
+    return std::hash<std::string>{}(args.get_as<std::string>(index));
+  auto integral = [&](auto tag) -> std::optional<uint64_t> {
+    using type = decltype(tag);
+    if (args.match_element<type>(index))
+      return static_cast<uint64_t>(args.get_as<type>(index));
+    return std::nullopt;
+  };
+  for (auto x : {integral(int32_t{}), integral(int64_t{}), integral(uint32_t{}),
+                 integral(uint64_t{}), integral(int16_t{}),
+                 integral(uint16_t{}), integral(int8_t{}), integral(uint8_t{})})
+    if (x)
+      return *x;
+  return std::hash<std::string>{}(args.stringify(index));
+}
+
+caf::error closed_error(const route_state& route) {
+  if (route.status() == route_status::shutting_down)
+    return make_error(error_code::shutting_down,
+                      "route '" + route.name + "' is shutting down");
+  return make_error(error_code::no_such_route,
+                    "route '" + route.name + "' was removed");
+}
+
+caf::error dispatch(caf::local_actor* spawner, route_state& route,
+                    const pool& p, const caf::strong_actor_ptr& sender,
+                    caf::message_id mid, uint64_t call_id,
+                    const caf::message& envelope, const caf::message& args,
+                    int64_t sent_at_ns, int64_t timeout_ns) {
+  auto fan_out = route.policy->fan_out();
+  auto n = fan_out ? static_cast<int64_t>(p.workers.size()) : int64_t{1};
+  // Count first, then check the status: the registry closes a route and
+  // then waits for in_flight to reach zero, so a dispatcher either sees the
+  // close or is counted before the registry looks.
+  auto prior = route.in_flight.fetch_add(n, std::memory_order_seq_cst);
+  if (route.status() != route_status::open) {
+    route.release(n);
+    return closed_error(route);
+  }
+  if (p.workers.empty()) {
+    route.release(n);
+    return make_error(error_code::no_worker,
+                      "route '" + route.name + "' has no live worker");
+  }
+  if (prior + n > route.options.max_in_flight) {
+    route.release(n);
+    return make_error(error_code::overloaded,
+                      "route '" + route.name + "' has "
+                        + std::to_string(route.options.max_in_flight)
+                        + " requests in flight (max_in_flight)");
+  }
+  auto ctx = spawner->context();
+  if (!fan_out) {
+    uint64_t key = 0;
+    if (route.options.policy == core::policy_kind::consistent_hash)
+      key = routing_key(args, route.options.hash_key);
+    auto& slot = p.workers[route.policy->select(p.view(), key)];
+    slot.load->in_flight.fetch_add(1, std::memory_order_relaxed);
+    caf::actor_cast<caf::abstract_actor*>(slot.handle)
+      ->enqueue(sender, mid, envelope, ctx);
+    return caf::none;
+  }
+  auto collector = spawner->home_system().spawn(
+    gather_actor, reply_target{sender, mid, call_id}, p.workers.size(),
+    route.options.reply, timeout_ns, route.name);
+  caf::strong_actor_ptr collector_ptr{
+    caf::actor_cast<caf::strong_actor_ptr>(collector)};
+  for (size_t i = 0; i < p.workers.size(); ++i) {
+    auto& slot = p.workers[i];
+    slot.load->in_flight.fetch_add(1, std::memory_order_relaxed);
+    caf::actor_cast<caf::abstract_actor*>(slot.handle)
+      ->enqueue(collector_ptr, caf::make_message_id(),
+                make_envelope(i + 1, sent_at_ns, timeout_ns, route.name, args),
+                ctx);
+  }
+  return caf::none;
+}
+
+} // namespace switchboard::detail

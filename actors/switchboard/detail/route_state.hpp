@@ -1,0 +1,177 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/error.hpp>
+#include <caf/message.hpp>
+#include <caf/message_id.hpp>
+
+#include "switchboard/core/policy.hpp"
+#include "switchboard/core/restart_budget.hpp"
+#include "switchboard/core/route_info.hpp"
+#include "switchboard/core/route_options.hpp"
+#include "switchboard/core/worker_load.hpp"
+#include "switchboard/handler.hpp"
+
+namespace switchboard::detail {
+
+/// One member of a route's pool.
+struct worker_slot {
+  caf::actor handle;
+  std::shared_ptr<core::worker_load> load;
+};
+
+/// An immutable snapshot of a route's pool; replaced whole when a worker
+/// is restarted or leaves.
+struct pool {
+  std::vector<worker_slot> workers;
+  std::vector<const core::worker_load*> loads;
+
+  explicit pool(std::vector<worker_slot> xs);
+
+  core::pool_view view() const noexcept {
+    return {loads.data(), loads.size()};
+  }
+};
+
+/// Why a route stopped taking calls.
+enum class route_status : uint8_t { open, removed, shutting_down };
+
+/// The live state of one route, shared by the registry (owner), its
+/// workers and every route handle.
+///
+/// The registry is the only writer of the pool, the status and the
+/// successor. Dispatchers on any thread read the pool snapshot and count
+/// requests in `in_flight`; workers count them out. Once closed, a route
+/// whose `in_flight` reaches zero tells the registry, which then retires
+/// the workers: requests admitted before the close always finish.
+class route_state {
+public:
+  route_state(std::string name, core::route_options options, handler spec,
+              caf::actor_addr registry);
+
+  const uint64_t uid;
+  const std::string name;
+  const core::route_options options;
+  const handler spec;
+  const std::unique_ptr<core::policy> policy;
+  const caf::actor_addr registry;
+
+  /// Requests admitted and not yet answered (one per worker message).
+  std::atomic<int64_t> in_flight{0};
+
+  /// Worker restarts since the route was added.
+  std::atomic<uint64_t> restarts{0};
+
+  /// Registry-only: the supervision budget.
+  core::restart_budget budget;
+
+  route_status status() const noexcept {
+    return status_.load(std::memory_order_seq_cst);
+  }
+
+  /// Registry-only: stops admission. `successor` (may be null) is where
+  /// handles go from now on.
+  void close(route_status why, std::shared_ptr<route_state> successor);
+
+  /// The route that replaced this one, if any.
+  std::shared_ptr<route_state> successor() const;
+
+  /// The current pool. Thread-safe.
+  std::shared_ptr<const pool> snapshot() const;
+
+  /// Bumped on every `publish`; lets holders of a snapshot skip reloading.
+  uint64_t version() const noexcept {
+    return version_.load(std::memory_order_acquire);
+  }
+
+  /// Registry-only: installs a new pool.
+  void publish(std::shared_ptr<const pool> next);
+
+  /// Counts one answered request out; tells the registry when a closed
+  /// route has drained. Called by workers (and by dispatchers that back
+  /// out of an admission).
+  void release(int64_t n = 1);
+
+  /// A snapshot for `list` and watchers.
+  core::route_info info() const;
+
+private:
+  std::atomic<route_status> status_{route_status::open};
+  std::atomic<uint64_t> version_{0};
+  std::shared_ptr<const pool> pool_;
+  std::shared_ptr<route_state> successor_;
+};
+
+using route_ptr = std::shared_ptr<route_state>;
+
+/// The published name -> route map that `resolve` and callers read without
+/// asking the registry. Replaced whole by the registry on every change.
+using directory = std::unordered_map<std::string, route_ptr>;
+
+/// Holds the current directory; shared by the router and its registry.
+class directory_cell {
+public:
+  std::shared_ptr<const directory> load() const;
+
+  void store(std::shared_ptr<const directory> next);
+
+  uint64_t version() const noexcept {
+    return version_.load(std::memory_order_acquire);
+  }
+
+private:
+  std::shared_ptr<const directory> current_ = std::make_shared<directory>();
+  std::atomic<uint64_t> version_{0};
+};
+
+/// Where and how a worker sends the reply of one request.
+struct reply_target {
+  caf::strong_actor_ptr caller;
+  caf::message_id mid;
+  /// The caller's id of an envelope call; 0 for a plain CAF request, which
+  /// is answered as a CAF response to `mid`.
+  uint64_t call_id = 0;
+};
+
+/// Sends a value or an error to `to`, in the form the caller used.
+void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
+                const reply_target& to, caf::message result);
+
+void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
+                const reply_target& to, caf::error err);
+
+/// Builds the envelope a worker receives.
+caf::message make_envelope(uint64_t call_id, int64_t sent_at_ns,
+                           int64_t timeout_ns, std::string route,
+                           caf::message args);
+
+/// Extracts the consistent_hash key (argument `index`) of a request.
+uint64_t routing_key(const caf::message& args, size_t index);
+
+/// Admits one request to `route` and sends it to a worker of `p`.
+///
+/// `envelope` is sent as is (the registry forwards the caller's message
+/// without copying it); `sender`/`mid` are the caller's, so the worker
+/// replies to the caller directly. Broadcast routes spawn a gatherer from
+/// `spawner` that collects the workers' replies. Returns an error (and
+/// sends nothing) if the route is closed, has no worker or is full.
+caf::error dispatch(caf::local_actor* spawner, route_state& route,
+                    const pool& p, const caf::strong_actor_ptr& sender,
+                    caf::message_id mid, uint64_t call_id,
+                    const caf::message& envelope,
+                    const caf::message& args, int64_t sent_at_ns,
+                    int64_t timeout_ns);
+
+/// The error a caller gets from a route that no longer takes calls.
+caf::error closed_error(const route_state& route);
+
+} // namespace switchboard::detail

@@ -1,0 +1,276 @@
+#include "switchboard/detail/worker_actor.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/detail/scope_guard.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/mailbox_element.hpp>
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/error.hpp"
+
+namespace switchboard::detail {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+steady::time_point from_ns(int64_t ns) {
+  return steady::time_point{std::chrono::duration_cast<steady::duration>(
+    std::chrono::nanoseconds{ns})};
+}
+
+/// Answers every envelope left in a dying worker's mailbox.
+struct mailbox_drainer {
+  worker_actor* self;
+  route_state* route;
+  core::worker_load* load;
+  caf::error reason;
+
+  caf::intrusive::task_result operator()(caf::mailbox_element& x) {
+    auto& msg = x.content();
+    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
+                           std::string, caf::message>()) {
+      reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
+      send_reply(self, nullptr, to, reason);
+      load->in_flight.fetch_sub(1, std::memory_order_relaxed);
+      load->failed.fetch_add(1, std::memory_order_relaxed);
+      route->release();
+    }
+    return caf::intrusive::task_result::resume;
+  }
+
+  template <class Key, class Queue, class... Ts>
+  caf::intrusive::task_result operator()(const Key&, const Queue&,
+                                         Ts&... xs) {
+    return (*this)(xs...);
+  }
+};
+
+} // namespace
+
+worker_actor::worker_actor(caf::actor_config& cfg, route_ptr route,
+                           std::shared_ptr<core::worker_load> load,
+                           std::unique_ptr<invoker> impl)
+  : caf::event_based_actor(cfg),
+    route_(std::move(route)),
+    load_(std::move(load)),
+    impl_(std::move(impl)) {
+  // nop
+}
+
+worker_actor::~worker_actor() = default;
+
+const char* worker_actor::name() const {
+  return "switchboard.worker";
+}
+
+caf::event_based_actor* worker_actor::self() {
+  return this;
+}
+
+const std::string& worker_actor::route() const {
+  return route_->name;
+}
+
+caf::behavior worker_actor::make_behavior() {
+  // A continuation that throws kills the worker; its owed replies then get
+  // `handler_failed` (see on_exit) and the registry restarts it.
+  set_exception_handler([this](std::exception_ptr& ptr) -> caf::error {
+    try {
+      std::rethrow_exception(ptr);
+    } catch (const std::exception& e) {
+      return make_error(error_code::handler_failed,
+                        "route '" + route_->name + "': " + e.what());
+    } catch (...) {
+      return make_error(error_code::handler_failed,
+                        "route '" + route_->name + "': unknown exception");
+    }
+  });
+  // Stop with the registry (it does not link to workers: see there).
+  if (auto registry = caf::actor_cast<caf::actor>(route_->registry))
+    monitor(registry);
+  else
+    quit(caf::exit_reason::user_shutdown);
+  // A worker that monitors something else (a member actor) dies with it.
+  set_down_handler([this](caf::down_msg& dm) {
+    if (dm.source == route_->registry) {
+      quit(caf::exit_reason::user_shutdown);
+      return;
+    }
+    quit(make_error(error_code::worker_down,
+                    "a member of route '" + route_->name
+                      + "' went down: " + caf::to_string(dm.reason)));
+  });
+  return {
+    [this](envelope_atom, uint64_t call_id, int64_t sent_at_ns,
+           int64_t timeout_ns, const std::string&, const caf::message& args) {
+      handle(call_id, sent_at_ns, timeout_ns, args);
+    },
+    [this](tick_atom) {
+      tick_at_.reset();
+      expire_deferred();
+    },
+    [this](retire_atom) {
+      retiring_ = true;
+      retire_if_idle();
+    },
+  };
+}
+
+void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
+                          int64_t timeout_ns, const caf::message& args) {
+  running_ = true;
+  auto guard = caf::detail::make_scope_guard([this] { running_ = false; });
+  current_ = reply_target{current_element_->sender, current_element_->mid,
+                          call_id};
+  current_timeout_ = std::chrono::duration_cast<steady::duration>(
+    std::chrono::nanoseconds{timeout_ns});
+  current_deadline_ = from_ns(sent_at_ns) + current_timeout_;
+  if (clock().now() >= current_deadline_) {
+    complete(current_,
+             make_error(error_code::timeout,
+                        "route '" + route_->name
+                          + "': deadline passed before a worker started it"),
+             false);
+    return;
+  }
+  current_token_ = 0;
+  auto fail = [&](std::string what) {
+    auto err = make_error(error_code::handler_failed,
+                          "route '" + route_->name + "': " + std::move(what));
+    if (current_token_ != 0)
+      finish(current_token_, std::move(err));
+    else
+      complete(current_, std::move(err), false);
+  };
+  try {
+    auto res = impl_->invoke(*this, args);
+    if (auto value = std::get_if<caf::message>(&res))
+      complete(current_, std::move(*value), true);
+    else if (auto err = std::get_if<caf::error>(&res))
+      complete(current_, std::move(*err), false);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  } catch (...) {
+    fail("unknown exception");
+  }
+  current_token_ = 0;
+}
+
+template <class Result>
+void worker_actor::complete(const reply_target& to, Result&& result, bool ok) {
+  // Deferred replies may be delivered while this actor is not running (its
+  // last execution unit is stale then); the scheduler's own queue is safe.
+  auto ctx = running_ ? context() : nullptr;
+  send_reply(this, ctx, to, std::forward<Result>(result));
+  load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  if (ok)
+    load_->completed.fetch_add(1, std::memory_order_relaxed);
+  else
+    load_->failed.fetch_add(1, std::memory_order_relaxed);
+  route_->release();
+}
+
+deferred_reply worker_actor::defer() {
+  if (current_token_ != 0)
+    throw std::logic_error("defer() called twice for one request");
+  current_token_ = deferred_.insert(current_, current_deadline_,
+                                    current_timeout_);
+  if (!tick_at_ || current_deadline_ < *tick_at_)
+    schedule_tick(current_deadline_);
+  return deferred_reply{caf::actor_cast<caf::actor>(this), current_token_};
+}
+
+void worker_actor::finish(uint64_t token, caf::message value) {
+  if (auto to = deferred_.take(token)) {
+    complete(*to, std::move(value), true);
+    retire_if_idle();
+  }
+}
+
+void worker_actor::finish(uint64_t token, caf::error err) {
+  if (auto to = deferred_.take(token)) {
+    complete(*to, std::move(err), false);
+    retire_if_idle();
+  }
+}
+
+void worker_actor::expire_deferred() {
+  deferred_.expire(clock().now(), [this](uint64_t, reply_target to) {
+    complete(to,
+             make_error(error_code::timeout,
+                        "route '" + route_->name
+                          + "': the handler did not reply before the deadline"),
+             false);
+  });
+  if (auto next = deferred_.next_deadline())
+    if (!tick_at_ || *next < *tick_at_)
+      schedule_tick(*next);
+  retire_if_idle();
+}
+
+void worker_actor::schedule_tick(steady::time_point at) {
+  tick_at_ = at;
+  clock().schedule_message(at, caf::actor_cast<caf::strong_actor_ptr>(this),
+                           caf::make_mailbox_element(nullptr,
+                                                     caf::make_message_id(),
+                                                     {}, tick_atom::value));
+}
+
+void worker_actor::retire_if_idle() {
+  if (retiring_ && deferred_.empty())
+    quit();
+}
+
+void worker_actor::on_exit() {
+  auto code = fail_state_ == caf::exit_reason::user_shutdown
+                ? error_code::shutting_down
+                : error_code::worker_down;
+  auto reason = make_error(code, "route '" + route_->name
+                                   + "': worker stopped ("
+                                   + caf::to_string(fail_state_)
+                                   + ") before replying");
+  // A worker killed by a throwing continuation reports that error to the
+  // replies it still owed; queued requests never ran and get `reason`.
+  auto owed = code_of(fail_state_) ? fail_state_ : reason;
+  deferred_.clear([&](uint64_t, reply_target to) {
+    complete(to, owed, false);
+  });
+  // Answer what still waits in the mailbox now; CAF would drop it silently.
+  auto& mbox = mailbox();
+  if (!mbox.closed()) {
+    mbox.close();
+    get_normal_queue().flush_cache();
+    get_urgent_queue().flush_cache();
+    mailbox_drainer drain{this, route_.get(), load_.get(), reason};
+    while (mbox.queue().new_round(1000, drain).consumed_items > 0)
+      ; // nop
+  }
+  impl_.reset();
+}
+
+} // namespace switchboard::detail
+
+namespace switchboard {
+
+void deferred_reply::deliver(caf::message value) {
+  if (token_ == 0)
+    return;
+  auto token = std::exchange(token_, 0);
+  if (auto ptr = caf::actor_cast<caf::abstract_actor*>(worker_))
+    static_cast<detail::worker_actor*>(ptr)->finish(token, std::move(value));
+}
+
+void deferred_reply::deliver(caf::error err) {
+  if (token_ == 0)
+    return;
+  auto token = std::exchange(token_, 0);
+  if (auto ptr = caf::actor_cast<caf::abstract_actor*>(worker_))
+    static_cast<detail::worker_actor*>(ptr)->finish(token, std::move(err));
+}
+
+handler_context::~handler_context() = default;
+
+invoker::~invoker() = default;
+
+} // namespace switchboard

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+
+#include "switchboard/core/pending_table.hpp"
+#include "switchboard/core/worker_load.hpp"
+#include "switchboard/detail/route_state.hpp"
+#include "switchboard/invoker.hpp"
+
+namespace switchboard::detail {
+
+/// One worker of a route: runs the route's handler on each request and
+/// replies straight to the caller.
+///
+/// Protocol:
+/// - `(sb_env, call_id, sent_at_ns, timeout_ns, route, args)`: run the
+///   handler, unless the deadline has passed (then: `timeout`).
+/// - `(sb_tick)`: self-sent; answers deferred replies whose deadline passed.
+/// - `(sb_retire)`: from the registry, after the route drained: stop once
+///   no deferred reply is owed.
+///
+/// A handler that throws answers `handler_failed` and the worker lives on.
+/// When the worker dies for any reason, `on_exit` answers everything it
+/// still owes, deferred replies and requests queued in its mailbox, with
+/// `worker_down` (or `shutting_down` when the router stops): no request
+/// waits for its timeout because its worker died.
+class worker_actor : public caf::event_based_actor, public handler_context {
+public:
+  worker_actor(caf::actor_config& cfg, route_ptr route,
+               std::shared_ptr<core::worker_load> load,
+               std::unique_ptr<invoker> impl);
+
+  ~worker_actor() override;
+
+  caf::behavior make_behavior() override;
+
+  void on_exit() override;
+
+  const char* name() const override;
+
+  // -- handler_context --------------------------------------------------------
+
+  caf::event_based_actor* self() override;
+
+  const std::string& route() const override;
+
+  deferred_reply defer() override;
+
+  // -- called by deferred_reply -----------------------------------------------
+
+  /// Delivers the deferred reply `token` (ignored if already answered).
+  void finish(uint64_t token, caf::message value);
+
+  void finish(uint64_t token, caf::error err);
+
+private:
+  using steady = std::chrono::steady_clock;
+
+  void handle(uint64_t call_id, int64_t sent_at_ns, int64_t timeout_ns,
+              const caf::message& args);
+
+  /// Sends the reply and counts the request out of the route.
+  template <class Result>
+  void complete(const reply_target& to, Result&& result, bool ok);
+
+  void expire_deferred();
+
+  void schedule_tick(steady::time_point at);
+
+  void retire_if_idle();
+
+  route_ptr route_;
+  std::shared_ptr<core::worker_load> load_;
+  std::unique_ptr<invoker> impl_;
+  core::pending_table<reply_target> deferred_;
+  /// The request being handled, and its deadline.
+  reply_target current_;
+  steady::time_point current_deadline_;
+  steady::duration current_timeout_{};
+  /// Deferred-reply token taken by the running handler, if any.
+  uint64_t current_token_ = 0;
+  std::optional<steady::time_point> tick_at_;
+  bool retiring_ = false;
+  /// True while `handle` runs, i.e. while `context()` is valid for sure.
+  bool running_ = false;
+};
+
+} // namespace switchboard::detail

@@ -1,0 +1,109 @@
+#include "switchboard/router.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "switchboard/detail/registry_actor.hpp"
+#include "switchboard/detail/router_core.hpp"
+
+namespace switchboard {
+
+namespace {
+
+/// Sends `xs...` to the registry and waits for a `()` or an error.
+template <class... Ts>
+caf::error ask(const detail::router_core& core, Ts&&... xs) {
+  caf::scoped_actor self{*core.sys};
+  caf::error result;
+  self->request(core.registry, caf::infinite, std::forward<Ts>(xs)...)
+    .receive([] {}, [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+} // namespace
+
+caf::actor router_ref::registry() const {
+  return core_->registry;
+}
+
+caf::actor_system& router_ref::system() const {
+  return *core_->sys;
+}
+
+caf::expected<route_handle> router_ref::resolve(const std::string& name) const {
+  auto dir = core_->dir->load();
+  auto i = dir->find(name);
+  if (i == dir->end())
+    return make_error(error_code::no_such_route,
+                      "no route named '" + name + "'");
+  return route_handle{i->second};
+}
+
+caf::error router_ref::add(std::string name, handler impl,
+                           core::route_options options) const {
+  return ask(*core_, add_atom::value,
+             route_spec{std::move(name), std::move(impl), options});
+}
+
+caf::error router_ref::replace(std::string name, handler impl,
+                               core::route_options options) const {
+  return ask(*core_, replace_atom::value,
+             route_spec{std::move(name), std::move(impl), options});
+}
+
+caf::error router_ref::remove(const std::string& name) const {
+  return ask(*core_, remove_atom::value, name);
+}
+
+caf::expected<std::vector<core::route_info>> router_ref::list() const {
+  caf::scoped_actor self{*core_->sys};
+  caf::expected<std::vector<core::route_info>> result{caf::error{}};
+  self->request(core_->registry, caf::infinite, list_atom::value)
+    .receive([&](std::vector<core::route_info>& xs) { result = std::move(xs); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+void router_ref::watch(const caf::actor& watcher) const {
+  caf::anon_send(core_->registry, watch_atom::value, watcher);
+}
+
+void router_ref::unwatch(const caf::actor& watcher) const {
+  caf::anon_send(core_->registry, unwatch_atom::value, watcher);
+}
+
+caf::error router_ref::shutdown(caf::timespan deadline) const {
+  caf::scoped_actor self{*core_->sys};
+  caf::error result;
+  self->request(core_->registry, deadline, shutdown_atom::value)
+    .receive([] {},
+             [&](caf::error& err) {
+               if (err == caf::sec::request_timeout) {
+                 caf::anon_send_exit(core_->registry,
+                                     caf::exit_reason::user_shutdown);
+                 result = make_error(error_code::timeout,
+                                     "requests were still in flight when "
+                                     "the shutdown deadline passed");
+               } else if (err != caf::sec::request_receiver_down) {
+                 result = std::move(err);
+               }
+             });
+  return result;
+}
+
+router::router(caf::actor_system& sys) {
+  auto dir = std::make_shared<detail::directory_cell>();
+  auto registry = sys.spawn(detail::registry_actor, dir);
+  core_ = std::make_shared<detail::router_core>(sys, std::move(registry),
+                                                std::move(dir));
+}
+
+router::~router() {
+  if (core_)
+    caf::anon_send_exit(core_->registry, caf::exit_reason::user_shutdown);
+}
+
+} // namespace switchboard

@@ -1,0 +1,17 @@
+#include "switchboard/core/route_options.hpp"
+
+namespace switchboard::core {
+
+std::string validate(const route_options& x) {
+  if (x.workers == 0)
+    return "workers must be at least 1";
+  if (x.timeout.count() <= 0)
+    return "timeout must be positive";
+  if (x.max_in_flight <= 0)
+    return "max_in_flight must be at least 1";
+  if (x.restart_window.count() <= 0)
+    return "restart_window must be positive";
+  return {};
+}
+
+} // namespace switchboard::core

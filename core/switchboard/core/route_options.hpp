@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "switchboard/core/policy.hpp"
+
+namespace switchboard::core {
+
+/// What a caller of a `broadcast` route receives.
+enum class broadcast_reply : uint8_t {
+  /// One reply holding every worker's answer, in pool order.
+  all,
+  /// The first answer to arrive; the others are discarded.
+  first,
+};
+
+/// How a route runs: pool size, policy, deadlines, limits and supervision.
+///
+/// A plain value with the defaults a route gets when nothing is said.
+struct route_options {
+  /// Number of workers spawned for handler routes (ignored for routes made
+  /// of existing actors, whose pool is the actors given).
+  size_t workers = 1;
+
+  policy_kind policy = policy_kind::round_robin;
+
+  /// Default deadline of a call, measured from when the caller sends it.
+  /// A call may override it.
+  std::chrono::nanoseconds timeout = std::chrono::seconds{5};
+
+  /// Requests in flight on the route above which new calls get `overloaded`.
+  int64_t max_in_flight = 10000;
+
+  /// For `consistent_hash`: the index of the argument that is the key.
+  size_t hash_key = 0;
+
+  /// For `broadcast`: whether the caller gets all replies or the first.
+  broadcast_reply reply = broadcast_reply::all;
+
+  /// Supervision: at most `max_restarts` worker restarts within
+  /// `restart_window`; a worker that dies beyond that is not replaced.
+  size_t max_restarts = 5;
+  std::chrono::nanoseconds restart_window = std::chrono::seconds{10};
+};
+
+/// Returns an empty string if `x` is usable, else what is wrong with it.
+std::string validate(const route_options& x);
+
+} // namespace switchboard::core

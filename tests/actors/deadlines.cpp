@@ -1,0 +1,107 @@
+#include <catch2/catch.hpp>
+
+#include "fixture.hpp"
+
+using namespace switchboard;
+using namespace switchboard::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A route whose handler parks every request and never answers.
+caf::error add_black_hole(fixture& f, const std::string& name,
+                          core::route_options opts = {}) {
+  auto held = std::make_shared<std::vector<responder<int32_t>>>();
+  return f.add(name,
+               [held](responder<int32_t> r, int32_t) { held->push_back(r); },
+               opts);
+}
+
+} // namespace
+
+TEST_CASE("a route's timeout defaults to five seconds") {
+  core::route_options opts;
+  CHECK(opts.timeout == 5s);
+}
+
+TEST_CASE("a call whose handler never answers gets timeout at the route's deadline") {
+  fixture f;
+  core::route_options opts;
+  opts.timeout = 250ms;
+  REQUIRE(!add_black_hole(f, "hole", opts));
+  auto res = f.call("hole", caf::make_message(int32_t{1}));
+  f.run();
+  f.advance(249ms);
+  CHECK(res->replies == 0);
+  f.advance(1ms);
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::timeout);
+  CHECK(message_of(*res->error).find("'hole'") != std::string::npos);
+  // The worker gave up on the request too: nothing stays in flight.
+  CHECK(f.list()[0].in_flight == 0);
+}
+
+TEST_CASE("a per-call timeout overrides the route's") {
+  fixture f;
+  REQUIRE(!add_black_hole(f, "hole"));
+  auto res = f.call("hole", caf::make_message(int32_t{1}), 10ms);
+  f.run();
+  f.advance(10ms);
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::timeout);
+}
+
+TEST_CASE("a call through a handle gets timeout, never silence") {
+  fixture f;
+  core::route_options opts;
+  opts.timeout = 1s;
+  REQUIRE(!add_black_hole(f, "hole", opts));
+  auto handle = f.sb->resolve("hole");
+  REQUIRE(handle);
+  auto res = f.call(*handle, caf::make_message(int32_t{1}));
+  f.run();
+  f.advance(1s);
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::timeout);
+}
+
+TEST_CASE("a worker does not start a request whose deadline passed") {
+  fixture f;
+  auto started = std::make_shared<int>(0);
+  core::route_options opts;
+  opts.timeout = 100ms;
+  REQUIRE(!f.add("work",
+                 [started](int32_t x) {
+                   ++*started;
+                   return x;
+                 },
+                 opts));
+  auto handle = f.sb->resolve("work");
+  REQUIRE(handle);
+  auto res = f.call(*handle, caf::make_message(int32_t{1}));
+  // The caller sends; the worker has not run yet when the deadline passes.
+  f.sched->run_once();
+  f.sched->clock().advance_time(200ms);
+  f.run();
+  CHECK(*started == 0);
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::timeout);
+  CHECK(f.list()[0].in_flight == 0);
+}
+
+TEST_CASE("a reply arriving after the deadline is dropped, the caller keeps its timeout") {
+  fixture f;
+  auto held = std::make_shared<std::vector<responder<int32_t>>>();
+  core::route_options opts;
+  opts.timeout = 50ms;
+  REQUIRE(!f.add("late",
+                 [held](responder<int32_t> r, int32_t) { held->push_back(r); },
+                 opts));
+  auto res = f.call("late", caf::make_message(int32_t{1}));
+  f.run();
+  f.advance(50ms);
+  REQUIRE(res->code() == error_code::timeout);
+  (*held)[0].deliver(5);
+  f.run();
+  CHECK(res->replies == 1);
+}

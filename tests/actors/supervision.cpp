@@ -1,0 +1,165 @@
+#include <catch2/catch.hpp>
+
+#include "fixture.hpp"
+
+using namespace switchboard;
+using namespace switchboard::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+void kill(fixture& f, const caf::actor& worker) {
+  caf::anon_send_exit(worker, caf::exit_reason::kill);
+  f.run();
+}
+
+} // namespace
+
+TEST_CASE("a worker that dies is replaced and the route keeps serving") {
+  fixture f;
+  core::route_options opts;
+  opts.workers = 2;
+  REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }, opts));
+  auto before = f.workers("sq");
+  REQUIRE(before.size() == 2);
+  kill(f, before[0]);
+  auto after = f.workers("sq");
+  REQUIRE(after.size() == 2);
+  CHECK(after[0].address() != before[0].address());
+  CHECK(after[1].address() == before[1].address());
+  CHECK(f.list()[0].restarts == 1);
+  for (int i = 0; i < 2; ++i) {
+    auto res = f.call("sq", caf::make_message(int32_t{4}));
+    f.run();
+    CHECK(res->as<int32_t>() == 16);
+  }
+}
+
+TEST_CASE("requests queued at a dead worker fail fast with worker_down") {
+  fixture f;
+  auto started = std::make_shared<int>(0);
+  REQUIRE(!f.add("q", [started](int32_t x) {
+    ++*started;
+    return x;
+  }));
+  auto worker = f.workers("q").at(0);
+  auto handle = f.sb->resolve("q");
+  REQUIRE(handle);
+  std::vector<outcome_ptr> results;
+  for (int i = 0; i < 3; ++i)
+    results.push_back(f.call(*handle, caf::make_message(int32_t{i})));
+  // Let only the callers run: the requests sit in the worker's mailbox.
+  for (int i = 0; i < 3; ++i)
+    f.sched->run_once();
+  // An urgent kill overtakes the queued requests, as a kill from a
+  // supervisor or a crash would.
+  caf::anon_send<caf::message_priority::high>(
+    worker, caf::exit_msg{caf::actor_addr{}, caf::exit_reason::kill});
+  f.run();
+  CHECK(*started == 0);
+  for (auto& res : results) {
+    REQUIRE(res->replies == 1);
+    CHECK(res->code() == error_code::worker_down);
+  }
+  CHECK(f.list()[0].in_flight == 0);
+}
+
+TEST_CASE("a worker that stops itself answers its queued requests with worker_down") {
+  fixture f;
+  auto started = std::make_shared<int>(0);
+  REQUIRE(!f.add("quitter", [started](responder<int32_t> r, int32_t x) {
+    ++*started;
+    if (x == 0)
+      r.self()->quit(caf::exit_reason::unhandled_exception);
+    else
+      r.deliver(x);
+  }));
+  auto handle = f.sb->resolve("quitter");
+  REQUIRE(handle);
+  std::vector<outcome_ptr> results;
+  for (int32_t i = 0; i < 3; ++i)
+    results.push_back(f.call(*handle, caf::make_message(i)));
+  f.run();
+  CHECK(*started == 1);
+  for (auto& res : results) {
+    REQUIRE(res->replies == 1);
+    CHECK(res->code() == error_code::worker_down);
+  }
+  CHECK(f.list()[0].restarts == 1);
+  CHECK(f.list()[0].in_flight == 0);
+}
+
+TEST_CASE("replies owed by a dead worker fail fast with worker_down") {
+  fixture f;
+  auto held = std::make_shared<std::vector<responder<int32_t>>>();
+  REQUIRE(!f.add("held",
+                 [held](responder<int32_t> r, int32_t) { held->push_back(r); }));
+  auto res = f.call("held", caf::make_message(int32_t{1}));
+  f.run();
+  REQUIRE(held->size() == 1);
+  kill(f, f.workers("held").at(0));
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::worker_down);
+  // Delivering through the dead worker's responder is harmless.
+  (*held)[0].deliver(1);
+  f.run();
+  CHECK(res->replies == 1);
+}
+
+TEST_CASE("after the restart budget is spent the route answers no_worker") {
+  fixture f;
+  core::route_options opts;
+  opts.max_restarts = 1;
+  opts.restart_window = 1min;
+  REQUIRE(!f.add("brittle", [](int32_t x) { return x; }, opts));
+  kill(f, f.workers("brittle").at(0));
+  REQUIRE(f.workers("brittle").size() == 1);
+  kill(f, f.workers("brittle").at(0));
+  CHECK(f.workers("brittle").empty());
+  auto res = f.call("brittle", caf::make_message(int32_t{1}));
+  f.run();
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::no_worker);
+  CHECK(f.list()[0].workers == 0);
+}
+
+TEST_CASE("the restart budget refills once old restarts leave the window") {
+  fixture f;
+  core::route_options opts;
+  opts.max_restarts = 1;
+  opts.restart_window = 10s;
+  opts.workers = 2;
+  REQUIRE(!f.add("r", [](int32_t x) { return x; }, opts));
+  kill(f, f.workers("r").at(0));
+  REQUIRE(f.workers("r").size() == 2);
+  f.advance(11s);
+  kill(f, f.workers("r").at(0));
+  CHECK(f.workers("r").size() == 2);
+  CHECK(f.list()[0].restarts == 2);
+}
+
+TEST_CASE("a member actor that dies leaves the pool and its requests get worker_down") {
+  fixture f;
+  auto silent = f.sys->spawn([]() -> caf::behavior {
+    return {[](int32_t) -> caf::result<int32_t> {
+      return caf::delegated<int32_t>{}; // never answers
+    }};
+  });
+  auto other = f.sys->spawn([]() -> caf::behavior {
+    return {[](int32_t x) { return x; }};
+  });
+  REQUIRE(!f.add("m", actors({silent, other})));
+  auto res = f.call("m", caf::make_message(int32_t{1}));
+  f.run();
+  CHECK(res->replies == 0);
+  caf::anon_send_exit(silent, caf::exit_reason::kill);
+  f.run();
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::worker_down);
+  CHECK(f.list()[0].workers == 1);
+  auto next = f.call("m", caf::make_message(int32_t{5}));
+  f.run();
+  CHECK(next->as<int32_t>() == 5);
+  caf::anon_send_exit(other, caf::exit_reason::kill);
+  f.run();
+}
