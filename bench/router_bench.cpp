@@ -1,0 +1,486 @@
+// router_bench: what routing costs compared with plain CAF and with the
+// hand-rolled "map of async functions" it replaces, measured in one run.
+//
+//   a  direct CAF request from the caller to a worker actor
+//   b  call by route name through the registry (library call API)
+//   c  call through a resolved route handle (caller -> worker)
+//   d  std::unordered_map<std::string, std::function<std::future<R>(Args)>>
+//      over a thread pool, callers being plain threads
+//
+// For every window (requests in flight, shared evenly by the callers) and
+// caller count, each caller keeps its share in flight: a reply triggers the
+// next request. Throughput counts replies after a warm-up; latency is the
+// round trip of each counted request. Full mode repeats every measurement
+// and prints the median run. See docs/benchmarks.md.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "switchboard/switchboard.hpp"
+
+namespace bench {
+
+using clock_type = std::chrono::steady_clock;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+
+struct settings {
+  size_t threads = 2;
+  size_t workers = 4;
+  bool quick = false;
+  double seconds = 1.0;
+  size_t repeat = 3;
+  std::vector<size_t> windows{1, 100, 10000, 100000};
+  std::vector<size_t> callers{1, 100};
+  std::string only = "abcd";
+};
+
+/// What one measurement produced.
+struct result {
+  double req_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+/// What each caller reports when it has drained.
+struct caller_report {
+  uint64_t counted = 0;
+  std::vector<uint32_t> latencies_ns;
+};
+
+/// The run parameters every caller shares.
+struct run_plan {
+  size_t window = 1;           // this caller's requests in flight
+  clock_type::time_point warm; // count replies from here ...
+  clock_type::time_point end;  // ... to here, then stop sending
+};
+
+result summarize(std::vector<caller_report>& reports, double seconds) {
+  result r;
+  std::vector<uint32_t> all;
+  uint64_t counted = 0;
+  for (auto& rep : reports) {
+    counted += rep.counted;
+    all.insert(all.end(), rep.latencies_ns.begin(), rep.latencies_ns.end());
+  }
+  r.req_per_s = static_cast<double>(counted) / seconds;
+  if (!all.empty()) {
+    auto nth = [&](double q) {
+      auto k = static_cast<size_t>(q * static_cast<double>(all.size() - 1));
+      std::nth_element(all.begin(), all.begin() + static_cast<ptrdiff_t>(k),
+                       all.end());
+      return static_cast<double>(all[k]) / 1000.0;
+    };
+    r.p50_us = nth(0.50);
+    r.p99_us = nth(0.99);
+  }
+  return r;
+}
+
+/// State of one caller actor: its send times (a ring indexed by request
+/// sequence number) and what it counted.
+struct caller_core {
+  run_plan plan;
+  caller_report report;
+  uint64_t outstanding = 0;
+  bool stopping = false;
+
+  /// Records a reply that was sent at `t0`; returns false once the caller
+  /// should stop sending.
+  bool on_reply(clock_type::time_point t0) {
+    --outstanding;
+    auto now = clock_type::now();
+    if (now >= plan.warm && t0 >= plan.warm && now < plan.end) {
+      ++report.counted;
+      report.latencies_ns.push_back(static_cast<uint32_t>(
+        std::min<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            now - t0)
+                            .count(),
+                          UINT32_MAX)));
+    }
+    if (now >= plan.end)
+      stopping = true;
+    return !stopping;
+  }
+};
+
+} // namespace bench
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<bench::caller_core>)
+
+namespace bench {
+
+int64_t to_int(clock_type::time_point t) {
+  return t.time_since_epoch().count();
+}
+
+clock_type::time_point from_int(int64_t x) {
+  return clock_type::time_point{clock_type::duration{x}};
+}
+
+/// Spawns `n` callers that each run `send_one` in a closed loop and report
+/// to `collector` when drained. `send_one(self, core, t0_as_int)` sends one
+/// request whose reply must call `core->on_reply(...)` and then `next()`.
+template <class MakeCaller>
+std::vector<caller_report> run_callers(caf::actor_system& sys, size_t n,
+                                       run_plan plan, MakeCaller make) {
+  caf::scoped_actor collector{sys};
+  for (size_t i = 0; i < n; ++i)
+    make(sys, plan, caf::actor{collector});
+  std::vector<caller_report> reports;
+  for (size_t i = 0; i < n; ++i)
+    collector->receive(
+      [&](done_atom, std::shared_ptr<caller_core> core) {
+        reports.push_back(std::move(core->report));
+      });
+  return reports;
+}
+
+/// A closed-loop caller: `issue(self, core, again)` sends one request and
+/// arranges for `again()` after its reply.
+template <class Issue>
+void spawn_caller(caf::actor_system& sys, const run_plan& plan,
+                  const caf::actor& collector, Issue issue) {
+  sys.spawn([plan, collector, issue](caf::event_based_actor* self) {
+    auto core = std::make_shared<caller_core>();
+    core->plan = plan;
+    core->report.latencies_ns.reserve(1 << 16);
+    auto next = std::make_shared<std::function<void()>>();
+    // `next` captures itself; break the cycle when the caller terminates.
+    self->attach_functor([next] { *next = nullptr; });
+    *next = [self, core, collector, issue, next] {
+      if (core->stopping) {
+        if (core->outstanding == 0) {
+          self->send(collector, done_atom::value, core);
+          self->quit();
+        }
+        return;
+      }
+      ++core->outstanding;
+      issue(self, core, next);
+    };
+    for (size_t i = 0; i < plan.window; ++i)
+      (*next)();
+    return caf::behavior{[](int64_t) {}};
+  });
+}
+
+// -- a: direct CAF ------------------------------------------------------------
+
+result bench_direct(caf::actor_system& sys, const std::vector<caf::actor>& pool,
+                    size_t callers, run_plan plan, double seconds) {
+  auto reports = run_callers(
+    sys, callers, plan,
+    [&pool](caf::actor_system& s, const run_plan& p, const caf::actor& c) {
+      auto rr = std::make_shared<size_t>(0);
+      spawn_caller(s, p, c,
+                   [pool, rr](caf::event_based_actor* self,
+                              std::shared_ptr<caller_core> core,
+                              std::shared_ptr<std::function<void()>> next) {
+                     auto t0 = clock_type::now();
+                     auto& w = pool[(*rr)++ % pool.size()];
+                     self->request(w, caf::infinite, to_int(t0))
+                       .then([core, next](int64_t t) {
+                         core->on_reply(from_int(t));
+                         (*next)();
+                       });
+                   });
+    });
+  return summarize(reports, seconds);
+}
+
+// -- b and c: routed -----------------------------------------------------------
+
+result bench_named(caf::actor_system& sys, switchboard::router_ref ref,
+                   size_t callers, run_plan plan, double seconds) {
+  auto reports = run_callers(
+    sys, callers, plan,
+    [ref](caf::actor_system& s, const run_plan& p, const caf::actor& c) {
+      spawn_caller(s, p, c,
+                   [ref](caf::event_based_actor* self,
+                         std::shared_ptr<caller_core> core,
+                         std::shared_ptr<std::function<void()>> next) {
+                     auto t0 = clock_type::now();
+                     ref.call(self, "bench", to_int(t0))
+                       .then(
+                         [core, next](int64_t t) {
+                           core->on_reply(from_int(t));
+                           (*next)();
+                         },
+                         [core, next](caf::error& err) {
+                           std::cerr << "b: " << switchboard::describe(err)
+                                     << '\n';
+                           core->stopping = true;
+                           --core->outstanding;
+                           (*next)();
+                         });
+                   });
+    });
+  return summarize(reports, seconds);
+}
+
+result bench_handle(caf::actor_system& sys, switchboard::router_ref ref,
+                    size_t callers, run_plan plan, double seconds) {
+  auto reports = run_callers(
+    sys, callers, plan,
+    [ref](caf::actor_system& s, const run_plan& p, const caf::actor& c) {
+      auto handle = std::make_shared<switchboard::route_handle>(
+        *ref.resolve("bench"));
+      spawn_caller(s, p, c,
+                   [handle](caf::event_based_actor* self,
+                            std::shared_ptr<caller_core> core,
+                            std::shared_ptr<std::function<void()>> next) {
+                     auto t0 = clock_type::now();
+                     handle->call(self, to_int(t0))
+                       .then(
+                         [core, next](int64_t t) {
+                           core->on_reply(from_int(t));
+                           (*next)();
+                         },
+                         [core, next](caf::error& err) {
+                           std::cerr << "c: " << switchboard::describe(err)
+                                     << '\n';
+                           core->stopping = true;
+                           --core->outstanding;
+                           (*next)();
+                         });
+                   });
+    });
+  return summarize(reports, seconds);
+}
+
+// -- d: the hand-rolled map of async functions ----------------------------------
+
+/// A minimal thread pool: one locked queue, `n` threads.
+class thread_pool {
+public:
+  explicit thread_pool(size_t n) {
+    for (size_t i = 0; i < n; ++i)
+      threads_.emplace_back([this] { loop(); });
+  }
+
+  ~thread_pool() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      done_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      t.join();
+  }
+
+  void post(std::function<void()> f) {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      queue_.push_back(std::move(f));
+    }
+    cv_.notify_one();
+  }
+
+private:
+  void loop() {
+    for (;;) {
+      std::function<void()> f;
+      {
+        std::unique_lock<std::mutex> guard{mtx_};
+        cv_.wait(guard, [this] { return done_ || !queue_.empty(); });
+        if (queue_.empty())
+          return;
+        f = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      f();
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  std::vector<std::thread> threads_;
+  bool done_ = false;
+};
+
+using async_fn = std::function<std::future<int64_t>(int64_t)>;
+
+result bench_hand_rolled(size_t pool_threads, size_t callers, run_plan plan,
+                         double seconds) {
+  thread_pool pool{pool_threads};
+  std::unordered_map<std::string, async_fn> routes;
+  routes.emplace("bench", [&pool](int64_t x) {
+    auto p = std::make_shared<std::promise<int64_t>>();
+    auto f = p->get_future();
+    pool.post([p, x] { p->set_value(x); });
+    return f;
+  });
+  std::vector<caller_report> reports(callers);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < callers; ++i)
+    threads.emplace_back([&, i] {
+      caller_core core;
+      core.plan = plan;
+      std::deque<std::future<int64_t>> inflight;
+      auto send = [&] {
+        inflight.push_back(routes.at("bench")(to_int(clock_type::now())));
+      };
+      for (size_t k = 0; k < plan.window; ++k)
+        send();
+      core.outstanding = plan.window;
+      while (!inflight.empty()) {
+        auto t = inflight.front().get();
+        inflight.pop_front();
+        if (core.on_reply(from_int(t))) {
+          ++core.outstanding;
+          send();
+        }
+      }
+      reports[i] = std::move(core.report);
+    });
+  for (auto& t : threads)
+    t.join();
+  return summarize(reports, seconds);
+}
+
+// -- driver ---------------------------------------------------------------------
+
+run_plan make_plan(size_t window, size_t callers, double seconds) {
+  run_plan plan;
+  plan.window = std::max<size_t>(1, window / callers);
+  auto warmup = std::chrono::duration<double>(seconds * 0.25);
+  auto measured = std::chrono::duration<double>(seconds);
+  auto now = clock_type::now();
+  plan.warm = now + std::chrono::duration_cast<clock_type::duration>(warmup);
+  plan.end = plan.warm
+             + std::chrono::duration_cast<clock_type::duration>(measured);
+  return plan;
+}
+
+void print(char bench, size_t callers, size_t window, const result& r) {
+  std::cout << "bench=" << bench << " callers=" << callers
+            << " window=" << window << " req_per_s=" << std::fixed
+            << std::setprecision(0) << r.req_per_s
+            << " p50_us=" << std::setprecision(1) << r.p50_us
+            << " p99_us=" << r.p99_us << std::endl;
+}
+
+} // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  settings cfg;
+  CLI::App app{"router_bench: routed vs direct CAF vs a map of async "
+               "functions, in one run"};
+  app.add_option("--threads", cfg.threads, "CAF scheduler threads (and the "
+                                           "hand-rolled pool's threads)")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--workers", cfg.workers, "workers in the route's pool")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--seconds", cfg.seconds, "measured time per run");
+  app.add_option("--repeat", cfg.repeat, "runs per measurement (median)");
+  app.add_flag("--quick", cfg.quick, "short runs, one each (under 60 s)");
+  app.add_option("--windows", cfg.windows, "requests in flight, all callers");
+  app.add_option("--callers", cfg.callers, "caller counts");
+  app.add_option("--only", cfg.only, "contenders to run, e.g. \"ac\" (for "
+                                     "profiling)");
+  CLI11_PARSE(app, argc, argv);
+  if (cfg.quick) {
+    cfg.seconds = 0.25;
+    cfg.repeat = 1;
+  }
+  caf::actor_system_config sys_cfg;
+  sys_cfg.set("scheduler.max-threads", cfg.threads);
+  switchboard::register_error_category(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  std::cout << "# router_bench threads=" << cfg.threads
+            << " workers=" << cfg.workers << " seconds=" << cfg.seconds
+            << " repeat=" << cfg.repeat
+            << " hardware_threads=" << std::thread::hardware_concurrency()
+            << std::endl;
+  // The same worker behavior serves a (as plain actors) and b/c (as a route).
+  std::vector<caf::actor> direct_pool;
+  for (size_t i = 0; i < cfg.workers; ++i)
+    direct_pool.push_back(sys.spawn([]() -> caf::behavior {
+      return {[](int64_t x) { return x; }};
+    }));
+  switchboard::router sb{sys};
+  switchboard::core::route_options opts;
+  opts.workers = cfg.workers;
+  opts.max_in_flight = 10'000'000;
+  opts.timeout = std::chrono::seconds{60};
+  if (auto err = sb.add("bench", [](int64_t x) { return x; }, opts)) {
+    std::cerr << "cannot add the bench route: " << switchboard::describe(err)
+              << '\n';
+    return 1;
+  }
+  std::map<std::tuple<char, size_t, size_t>, result> medians;
+  for (auto callers : cfg.callers)
+    for (auto window : cfg.windows) {
+      std::map<char, std::vector<result>> runs;
+      for (size_t rep = 0; rep < cfg.repeat; ++rep) {
+        // Interleave the contenders so that drift hits them alike.
+        if (cfg.only.find('a') != std::string::npos)
+          runs['a'].push_back(bench_direct(
+          sys, direct_pool, callers, make_plan(window, callers, cfg.seconds),
+          cfg.seconds));
+        if (cfg.only.find('b') != std::string::npos)
+          runs['b'].push_back(bench_named(sys, sb.ref(), callers,
+                                        make_plan(window, callers, cfg.seconds),
+                                        cfg.seconds));
+        if (cfg.only.find('c') != std::string::npos)
+          runs['c'].push_back(bench_handle(sys, sb.ref(), callers,
+                                         make_plan(window, callers,
+                                                   cfg.seconds),
+                                         cfg.seconds));
+        if (cfg.only.find('d') != std::string::npos)
+          runs['d'].push_back(bench_hand_rolled(
+          cfg.threads, callers, make_plan(window, callers, cfg.seconds),
+          cfg.seconds));
+      }
+      for (auto& [bench, xs] : runs) {
+        std::sort(xs.begin(), xs.end(), [](const result& x, const result& y) {
+          return x.req_per_s < y.req_per_s;
+        });
+        auto& median = xs[xs.size() / 2];
+        medians[{bench, callers, window}] = median;
+        print(bench, callers, window, median);
+      }
+    }
+  std::cout << "# ratios of median throughput" << std::endl;
+  for (auto callers : cfg.callers)
+    for (auto window : cfg.windows) {
+      auto a = medians[{'a', callers, window}].req_per_s;
+      auto ratio = [&](char x, char y) {
+        auto den = medians[{y, callers, window}].req_per_s;
+        auto num = medians[{x, callers, window}].req_per_s;
+        std::cout << "ratio " << x << "/" << y << " callers=" << callers
+                  << " window=" << window << " value=" << std::setprecision(2)
+                  << (den > 0 ? num / den : 0.0) << std::endl;
+      };
+      static_cast<void>(a);
+      ratio('b', 'a');
+      ratio('c', 'a');
+      ratio('b', 'd');
+      ratio('c', 'd');
+    }
+  for (auto& w : direct_pool)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  return 0;
+}
