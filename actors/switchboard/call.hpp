@@ -24,13 +24,24 @@ namespace detail {
 
 class router_core;
 
-/// A call waiting for its reply: the caller's continuations.
+/// The caller's two continuations of one call, in one allocation.
+class continuation {
+public:
+  virtual ~continuation();
+
+  /// Runs the value continuation; returns false (running nothing) if the
+  /// reply's types do not fit it.
+  virtual bool on_value(caf::message& x) = 0;
+
+  virtual void on_error(caf::error& x) = 0;
+
+  /// What the value continuation takes, e.g. "(int32_t)", for error texts.
+  virtual std::string expects() const = 0;
+};
+
+/// A call waiting for its reply.
 struct pending_call {
-  /// Returns false if the reply's types do not fit the continuation.
-  std::function<bool(caf::message&)> on_value;
-  std::function<void(caf::error&)> on_error;
-  /// What the continuation expects, e.g. "(int32_t)", for error texts.
-  std::string (*expects)() = nullptr;
+  std::unique_ptr<continuation> then;
   std::string route;
 };
 
@@ -118,15 +129,9 @@ public:
   /// `caf::message`); `on_error` takes a `caf::error`.
   template <class OnValue, class OnError>
   void then(OnValue on_value, OnError on_error) {
-    using args = typename detail::fn_traits<OnValue>::args;
     detail::pending_call pc;
-    pc.on_value = [f = std::move(on_value)](caf::message& x) mutable {
-      return detail::apply_reply(f, x, static_cast<args*>(nullptr));
-    };
-    pc.on_error = [g = std::move(on_error)](caf::error& err) mutable {
-      g(err);
-    };
-    pc.expects = &expects<args>;
+    pc.then = std::make_unique<continuation_impl<OnValue, OnError>>(
+      std::move(on_value), std::move(on_error));
     if (handle_ != nullptr)
       detail::issue_resolved(self_, *handle_, std::move(args_), timeout_,
                              std::move(pc));
@@ -136,15 +141,37 @@ public:
   }
 
 private:
-  template <class Tuple>
-  static std::string expects() {
-    return expects_impl(static_cast<Tuple*>(nullptr));
-  }
+  template <class OnValue, class OnError>
+  class continuation_impl final : public detail::continuation {
+  public:
+    using args = typename detail::fn_traits<OnValue>::args;
 
-  template <class... Ts>
-  static std::string expects_impl(std::tuple<Ts...>*) {
-    return detail::signature_of_types<std::decay_t<Ts>...>();
-  }
+    continuation_impl(OnValue f, OnError g)
+      : f_(std::move(f)), g_(std::move(g)) {
+      // nop
+    }
+
+    bool on_value(caf::message& x) override {
+      return detail::apply_reply(f_, x, static_cast<args*>(nullptr));
+    }
+
+    void on_error(caf::error& x) override {
+      g_(x);
+    }
+
+    std::string expects() const override {
+      return expects_impl(static_cast<args*>(nullptr));
+    }
+
+  private:
+    template <class... Ts>
+    static std::string expects_impl(std::tuple<Ts...>*) {
+      return detail::signature_of_types<std::decay_t<Ts>...>();
+    }
+
+    OnValue f_;
+    OnError g_;
+  };
 
   caf::event_based_actor* self_;
   std::shared_ptr<detail::router_core> core_;

@@ -10,7 +10,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/detail/scope_guard.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include "switchboard/switchboard.hpp"
 
@@ -21,7 +23,8 @@ namespace {
 using done_atom = caf::atom_constant<caf::atom("done")>;
 
 /// Adds the example routes; returns false (after printing why) on error.
-bool add_routes(router& sb, caf::actor_system& sys) {
+/// `adder` is an existing actor that becomes the member of a route.
+bool add_routes(router& sb, const caf::actor& adder) {
   auto check = [](const char* what, const caf::error& err) {
     if (err)
       std::cerr << "cannot add " << what << ": " << describe(err) << "\n";
@@ -52,9 +55,6 @@ bool add_routes(router& sb, caf::actor_system& sys) {
                              two_workers)))
     return false;
   // 4. An existing actor as the member of a route.
-  auto adder = sys.spawn([]() -> caf::behavior {
-    return {[](int32_t x, int32_t y) { return x + y; }};
-  });
   if (!check("add", sb.add("add", actors({adder}))))
     return false;
   return true;
@@ -67,7 +67,13 @@ int main() {
   register_error_category(cfg);
   caf::actor_system sys{cfg};
   router sb{sys};
-  if (!add_routes(sb, sys))
+  // The application owns this actor; the route only borrows it.
+  auto adder = sys.spawn([]() -> caf::behavior {
+    return {[](int32_t x, int32_t y) { return x + y; }};
+  });
+  auto stop_adder = caf::detail::make_scope_guard(
+    [&] { caf::anon_send_exit(adder, caf::exit_reason::user_shutdown); });
+  if (!add_routes(sb, adder))
     return 1;
   auto handle = sb.resolve("upper");
   if (!handle) {

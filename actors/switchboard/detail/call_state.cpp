@@ -132,18 +132,18 @@ void call_state::on_value(uint64_t id, caf::message& value) {
   auto pc = calls_.take(id);
   if (!pc)
     return; // Late: the caller already got `timeout`.
-  if (!pc->on_value(value)) {
+  if (!pc->then->on_value(value)) {
     auto err = make_error(error_code::bad_request,
                           "reply of route '" + pc->route + "' is "
                             + signature_of(value) + ", the caller expects "
-                            + (pc->expects ? pc->expects() : "?"));
-    pc->on_error(err);
+                            + pc->then->expects());
+    pc->then->on_error(err);
   }
 }
 
 void call_state::on_error(uint64_t id, caf::error& err) {
   if (auto pc = calls_.take(id))
-    pc->on_error(err);
+    pc->then->on_error(err);
 }
 
 void call_state::on_tick(int64_t at) {
@@ -153,7 +153,7 @@ void call_state::on_tick(int64_t at) {
     auto err = make_error(error_code::timeout,
                           "route '" + pc.route
                             + "' did not answer before the deadline");
-    pc.on_error(err);
+    pc.then->on_error(err);
   });
   if (auto next = calls_.next_deadline())
     if (!tick_at_ || *next < *tick_at_)
@@ -216,12 +216,27 @@ void issue_resolved(caf::event_based_actor* self, route_handle& handle,
   auto t = std::chrono::duration_cast<clock::duration>(
     timeout ? *timeout : route->options.timeout);
   auto id = cs.add(std::move(pc), now, t);
-  auto env = make_envelope(id, to_ns(now), to_ns(t), std::string{}, args);
-  auto err = dispatch(self, *route, *p, caf::strong_actor_ptr{self->ctrl()},
-                      caf::make_message_id(), id, env, args, to_ns(now),
-                      to_ns(t));
-  if (err)
-    cs.fail_later(id, std::move(err));
+  auto adm = admit(*route, *p, args);
+  if (adm.err) {
+    cs.fail_later(id, std::move(adm.err));
+    return;
+  }
+  caf::strong_actor_ptr me{self->ctrl()};
+  if (adm.slot == nullptr) {
+    fan_out(self, *route, *p, reply_target{std::move(me), {}, id}, args,
+            to_ns(now), to_ns(t));
+    return;
+  }
+  // The envelope's values live in the mailbox element itself: one
+  // allocation, no separate message.
+  caf::actor_cast<caf::abstract_actor*>(adm.slot->handle)
+    ->enqueue(caf::make_mailbox_element(std::move(me), caf::make_message_id(),
+                                        {}, envelope_atom::value, id,
+                                        to_ns(now), to_ns(t), std::string{},
+                                        std::move(args)),
+              self->context());
 }
+
+continuation::~continuation() = default;
 
 } // namespace switchboard::detail

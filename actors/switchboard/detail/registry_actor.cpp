@@ -171,18 +171,25 @@ void route_call(self_ptr self, const reply_target& to,
     return;
   }
   auto& r = **route;
-  // The registry publishes every pool, so its own snapshot is current.
-  auto err = dispatch(self, r, *r.snapshot(), to.caller, to.mid, to.call_id,
-                      envelope, args, sent_at, timeout);
-  if (err)
-    send_reply(self, self->context(), to, std::move(err));
+  auto& p = r.owner_pool();
+  auto adm = admit(r, p, args);
+  if (adm.err)
+    send_reply(self, self->context(), to, std::move(adm.err));
+  else if (adm.slot == nullptr)
+    fan_out(self, r, p, to, args, sent_at, timeout);
+  else
+    caf::actor_cast<caf::abstract_actor*>(adm.slot->handle)
+      ->enqueue(to.caller, to.mid, envelope, self->context());
 }
 
 } // namespace
 
 caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
                              std::shared_ptr<directory_cell> dir) {
-  self->state.dir = std::move(dir);
+  self->state.dir = dir;
+  // Handlers may hold router references, which hold the directory, which
+  // holds the routes: empty it when the registry stops to break that cycle.
+  self->attach_functor([dir] { dir->store(std::make_shared<directory>()); });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (auto i = st.workers.find(dm.source); i != st.workers.end()) {
@@ -219,17 +226,13 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
       auto route = self->state.routes.find(name);
       if (route == nullptr)
         return unknown_route(self, name);
-      auto& r = **route;
       auto args = mv.copy_content_to_message().drop(2);
       auto sent_at = now_ns(self);
-      auto timeout = r.options.timeout.count();
-      auto env = make_envelope(0, sent_at, timeout, name, args);
-      auto err = dispatch(self, r, *r.snapshot(), self->current_sender(),
-                          self->current_message_id(), 0, env, args, sent_at,
-                          timeout);
-      if (err)
-        return err;
+      auto timeout = (*route)->options.timeout.count();
+      reply_target to{self->current_sender(), self->current_message_id(), 0};
       self->drop_current_message_id();
+      route_call(self, to, name, make_envelope(0, sent_at, timeout, name, args),
+                 args, sent_at, timeout);
       return caf::delegated<caf::message>{};
     });
   return {

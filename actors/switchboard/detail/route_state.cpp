@@ -100,8 +100,12 @@ void directory_cell::store(std::shared_ptr<const directory> next) {
   version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
-void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
-                const reply_target& to, caf::message result) {
+namespace {
+
+/// `(sb_reply, id, x)` for envelope calls, a CAF response for plain requests.
+template <class T>
+void send_reply_impl(caf::abstract_actor* self, caf::execution_unit* ctx,
+                     const reply_target& to, T&& x) {
   if (!to.caller)
     return;
   caf::strong_actor_ptr sender{self->ctrl()};
@@ -109,31 +113,25 @@ void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
     to.caller->enqueue(caf::make_mailbox_element(std::move(sender),
                                                  caf::make_message_id(), {},
                                                  reply_atom::value, to.call_id,
-                                                 std::move(result)),
+                                                 std::forward<T>(x)),
                        ctx);
   else if (to.mid.is_request())
     to.caller->enqueue(caf::make_mailbox_element(std::move(sender),
                                                  to.mid.response_id(), {},
-                                                 std::move(result)),
+                                                 std::forward<T>(x)),
                        ctx);
+}
+
+} // namespace
+
+void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
+                const reply_target& to, caf::message result) {
+  send_reply_impl(self, ctx, to, std::move(result));
 }
 
 void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
                 const reply_target& to, caf::error err) {
-  if (!to.caller)
-    return;
-  caf::strong_actor_ptr sender{self->ctrl()};
-  if (to.call_id != 0)
-    to.caller->enqueue(caf::make_mailbox_element(std::move(sender),
-                                                 caf::make_message_id(), {},
-                                                 reply_atom::value, to.call_id,
-                                                 std::move(err)),
-                       ctx);
-  else if (to.mid.is_request())
-    to.caller->enqueue(caf::make_mailbox_element(std::move(sender),
-                                                 to.mid.response_id(), {},
-                                                 std::move(err)),
-                       ctx);
+  send_reply_impl(self, ctx, to, std::move(err));
 }
 
 caf::message make_envelope(uint64_t call_id, int64_t sent_at_ns,
@@ -170,58 +168,55 @@ caf::error closed_error(const route_state& route) {
                     "route '" + route.name + "' was removed");
 }
 
-caf::error dispatch(caf::local_actor* spawner, route_state& route,
-                    const pool& p, const caf::strong_actor_ptr& sender,
-                    caf::message_id mid, uint64_t call_id,
-                    const caf::message& envelope, const caf::message& args,
-                    int64_t sent_at_ns, int64_t timeout_ns) {
-  auto fan_out = route.policy->fan_out();
-  auto n = fan_out ? static_cast<int64_t>(p.workers.size()) : int64_t{1};
-  // Count first, then check the status: the registry closes a route and
-  // then waits for in_flight to reach zero, so a dispatcher either sees the
-  // close or is counted before the registry looks.
+admission admit(route_state& route, const pool& p, const caf::message& args) {
+  admission result;
+  auto fan = route.policy->fan_out();
+  auto n = fan ? static_cast<int64_t>(p.workers.size()) : int64_t{1};
   auto prior = route.in_flight.fetch_add(n, std::memory_order_seq_cst);
   if (route.status() != route_status::open) {
     route.release(n);
-    return closed_error(route);
+    result.err = closed_error(route);
+    return result;
   }
   if (p.workers.empty()) {
     route.release(n);
-    return make_error(error_code::no_worker,
-                      "route '" + route.name + "' has no live worker");
+    result.err = make_error(error_code::no_worker,
+                            "route '" + route.name + "' has no live worker");
+    return result;
   }
   if (prior + n > route.options.max_in_flight) {
     route.release(n);
-    return make_error(error_code::overloaded,
-                      "route '" + route.name + "' has "
-                        + std::to_string(route.options.max_in_flight)
-                        + " requests in flight (max_in_flight)");
+    result.err = make_error(error_code::overloaded,
+                            "route '" + route.name + "' has "
+                              + std::to_string(route.options.max_in_flight)
+                              + " requests in flight (max_in_flight)");
+    return result;
   }
-  auto ctx = spawner->context();
-  if (!fan_out) {
-    uint64_t key = 0;
-    if (route.options.policy == core::policy_kind::consistent_hash)
-      key = routing_key(args, route.options.hash_key);
-    auto& slot = p.workers[route.policy->select(p.view(), key)];
-    slot.load->in_flight.fetch_add(1, std::memory_order_relaxed);
-    caf::actor_cast<caf::abstract_actor*>(slot.handle)
-      ->enqueue(sender, mid, envelope, ctx);
-    return caf::none;
+  if (fan) {
+    for (auto& slot : p.workers)
+      slot.load->in_flight.fetch_add(1, std::memory_order_relaxed);
+    return result;
   }
+  uint64_t key = 0;
+  if (route.options.policy == core::policy_kind::consistent_hash)
+    key = routing_key(args, route.options.hash_key);
+  result.slot = &p.workers[route.policy->select(p.view(), key)];
+  result.slot->load->in_flight.fetch_add(1, std::memory_order_relaxed);
+  return result;
+}
+
+void fan_out(caf::local_actor* spawner, route_state& route, const pool& p,
+             reply_target to, const caf::message& args, int64_t sent_at_ns,
+             int64_t timeout_ns) {
   auto collector = spawner->home_system().spawn(
-    gather_actor, reply_target{sender, mid, call_id}, p.workers.size(),
-    route.options.reply, timeout_ns, route.name);
-  caf::strong_actor_ptr collector_ptr{
-    caf::actor_cast<caf::strong_actor_ptr>(collector)};
-  for (size_t i = 0; i < p.workers.size(); ++i) {
-    auto& slot = p.workers[i];
-    slot.load->in_flight.fetch_add(1, std::memory_order_relaxed);
-    caf::actor_cast<caf::abstract_actor*>(slot.handle)
+    gather_actor, std::move(to), p.workers.size(), route.options.reply,
+    timeout_ns, route.name);
+  auto collector_ptr = caf::actor_cast<caf::strong_actor_ptr>(collector);
+  for (size_t i = 0; i < p.workers.size(); ++i)
+    caf::actor_cast<caf::abstract_actor*>(p.workers[i].handle)
       ->enqueue(collector_ptr, caf::make_message_id(),
                 make_envelope(i + 1, sent_at_ns, timeout_ns, route.name, args),
-                ctx);
-  }
-  return caf::none;
+                spawner->context());
 }
 
 } // namespace switchboard::detail

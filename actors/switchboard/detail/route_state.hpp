@@ -88,6 +88,12 @@ public:
   /// The current pool. Thread-safe.
   std::shared_ptr<const pool> snapshot() const;
 
+  /// Registry-only: the current pool without the atomic load (the registry
+  /// is the only writer, so its own reads need no synchronization).
+  const pool& owner_pool() const noexcept {
+    return *pool_;
+  }
+
   /// Bumped on every `publish`; lets holders of a snapshot skip reloading.
   uint64_t version() const noexcept {
     return version_.load(std::memory_order_acquire);
@@ -157,19 +163,30 @@ caf::message make_envelope(uint64_t call_id, int64_t sent_at_ns,
 /// Extracts the consistent_hash key (argument `index`) of a request.
 uint64_t routing_key(const caf::message& args, size_t index);
 
-/// Admits one request to `route` and sends it to a worker of `p`.
+/// The outcome of admitting one request to a route.
+struct admission {
+  /// Set if the route refused the request (closed, no worker, full);
+  /// nothing was counted then.
+  caf::error err;
+  /// The worker to send the envelope to; null for a fan-out route, whose
+  /// request goes to every worker through `fan_out`.
+  const worker_slot* slot = nullptr;
+};
+
+/// Counts one request into `route` and picks its worker from `p`.
 ///
-/// `envelope` is sent as is (the registry forwards the caller's message
-/// without copying it); `sender`/`mid` are the caller's, so the worker
-/// replies to the caller directly. Broadcast routes spawn a gatherer from
-/// `spawner` that collects the workers' replies. Returns an error (and
-/// sends nothing) if the route is closed, has no worker or is full.
-caf::error dispatch(caf::local_actor* spawner, route_state& route,
-                    const pool& p, const caf::strong_actor_ptr& sender,
-                    caf::message_id mid, uint64_t call_id,
-                    const caf::message& envelope,
-                    const caf::message& args, int64_t sent_at_ns,
-                    int64_t timeout_ns);
+/// Counting comes before the status check: the registry closes a route and
+/// then waits for `in_flight` to reach zero, so a dispatcher either sees
+/// the close or is counted before the registry looks. After a successful
+/// admission the caller must send exactly one envelope to `slot` (or call
+/// `fan_out`), whose worker counts the request out when it replies.
+admission admit(route_state& route, const pool& p, const caf::message& args);
+
+/// Sends an admitted fan-out request to every worker of `p` through a
+/// gatherer spawned from `spawner`, which answers `to`.
+void fan_out(caf::local_actor* spawner, route_state& route, const pool& p,
+             reply_target to, const caf::message& args, int64_t sent_at_ns,
+             int64_t timeout_ns);
 
 /// The error a caller gets from a route that no longer takes calls.
 caf::error closed_error(const route_state& route);

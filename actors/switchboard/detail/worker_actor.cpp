@@ -121,8 +121,11 @@ void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
                           int64_t timeout_ns, const caf::message& args) {
   running_ = true;
   auto guard = caf::detail::make_scope_guard([this] { running_ = false; });
-  current_ = reply_target{current_element_->sender, current_element_->mid,
-                          call_id};
+  // The mailbox element is done with its sender once we handle it: take it
+  // instead of copying (a copy is an atomic increment on the caller's
+  // control block, which the caller's thread is touching too).
+  current_ = reply_target{std::move(current_element_->sender),
+                          current_element_->mid, call_id};
   current_timeout_ = std::chrono::duration_cast<steady::duration>(
     std::chrono::nanoseconds{timeout_ns});
   current_deadline_ = from_ns(sent_at_ns) + current_timeout_;
@@ -164,10 +167,10 @@ void worker_actor::complete(const reply_target& to, Result&& result, bool ok) {
   auto ctx = running_ ? context() : nullptr;
   send_reply(this, ctx, to, std::forward<Result>(result));
   load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
-  if (ok)
-    load_->completed.fetch_add(1, std::memory_order_relaxed);
-  else
-    load_->failed.fetch_add(1, std::memory_order_relaxed);
+  // Single writer: a plain store, no locked instruction.
+  auto& counter = ok ? load_->completed : load_->failed;
+  counter.store(counter.load(std::memory_order_relaxed) + 1,
+                std::memory_order_relaxed);
   route_->release();
 }
 
@@ -247,6 +250,10 @@ void worker_actor::on_exit() {
       ; // nop
   }
   impl_.reset();
+  // The route's pool holds a handle to this worker: drop our side of the
+  // cycle so both can be freed.
+  route_.reset();
+  load_.reset();
 }
 
 } // namespace switchboard::detail

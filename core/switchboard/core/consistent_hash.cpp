@@ -16,6 +16,8 @@ uint64_t mix(uint64_t x) noexcept {
 } // namespace
 
 size_t consistent_hash::bucket(uint64_t key, size_t buckets) noexcept {
+  if (buckets == 0)
+    return 0;
   key = mix(key);
   int64_t b = -1;
   int64_t j = 0;

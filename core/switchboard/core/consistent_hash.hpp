@@ -18,7 +18,8 @@ public:
     return policy_kind::consistent_hash;
   }
 
-  /// The bucket in `[0, buckets)` for `key`; exposed for tests.
+  /// The bucket in `[0, buckets)` for `key` (0 when `buckets` is 0);
+  /// exposed for tests.
   static size_t bucket(uint64_t key, size_t buckets) noexcept;
 };
 

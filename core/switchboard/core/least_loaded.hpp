@@ -9,8 +9,9 @@ namespace switchboard::core {
 /// Picks the worker with the fewest requests in flight.
 ///
 /// Scans every worker's counter (O(n), pools are small). Ties go to the
-/// first tied worker after a rotating start, so equally loaded workers share
-/// the requests instead of the first one taking them all. The counts are a
+/// first tied worker after a rotating start, so every idle worker gets work
+/// instead of the first one taking it all (the split among tied workers is
+/// not exactly even when busy workers sit between them). The counts are a
 /// snapshot: two concurrent dispatchers may both pick the same idle worker.
 class least_loaded final : public policy {
 public:

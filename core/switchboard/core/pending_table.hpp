@@ -66,7 +66,9 @@ public:
   }
 
   /// Removes every entry whose deadline is at or before `now` and passes
-  /// each to `f(id, T&&)`; returns how many. `f` may insert and take.
+  /// each to `f(id, T&&)`; returns how many. `f` may insert and take; an
+  /// entry it inserts that is already due is expired by this same call (so
+  /// `f` must not keep inserting due entries).
   template <class F>
   size_t expire(time_point now, F&& f) {
     size_t count = 0;
@@ -95,7 +97,8 @@ public:
       }
   }
 
-  /// The earliest deadline of all entries, or nothing if there are none.
+  /// The earliest deadline among the lane heads, or nothing if the table is
+  /// empty. Equal to the earliest of all entries when each lane is in order.
   std::optional<time_point> next_deadline() const {
     std::optional<time_point> result;
     for (auto& lane : lanes_)

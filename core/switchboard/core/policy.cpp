@@ -3,7 +3,7 @@
 #include "switchboard/core/broadcast.hpp"
 #include "switchboard/core/consistent_hash.hpp"
 #include "switchboard/core/least_loaded.hpp"
-#include "switchboard/core/random.hpp"
+#include "switchboard/core/random_pick.hpp"
 #include "switchboard/core/round_robin.hpp"
 
 namespace switchboard::core {
@@ -44,7 +44,7 @@ std::unique_ptr<policy> make_policy(policy_kind kind) {
     case policy_kind::round_robin:
       return std::make_unique<round_robin>();
     case policy_kind::random:
-      return std::make_unique<random>();
+      return std::make_unique<random_pick>();
     case policy_kind::least_loaded:
       return std::make_unique<least_loaded>();
     case policy_kind::consistent_hash:

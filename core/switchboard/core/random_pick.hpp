@@ -4,11 +4,12 @@
 
 namespace switchboard::core {
 
-/// Picks a worker uniformly at random.
+/// The `random` policy: picks a worker uniformly at random. (Not named
+/// `random`, which would clash with POSIX `::random()`.)
 ///
 /// Each thread draws from its own generator (xorshift, seeded per thread),
 /// so concurrent dispatchers share no state. Not cryptographic.
-class random final : public policy {
+class random_pick final : public policy {
 public:
   size_t select(const pool_view& pool, uint64_t key) override;
 

@@ -1,4 +1,4 @@
-#include "switchboard/core/random.hpp"
+#include "switchboard/core/random_pick.hpp"
 
 #include <random>
 
@@ -21,7 +21,7 @@ uint64_t next_random() {
 
 } // namespace
 
-size_t random::select(const pool_view& pool, uint64_t) {
+size_t random_pick::select(const pool_view& pool, uint64_t) {
   return static_cast<size_t>(next_random() % pool.size);
 }
 

@@ -1,0 +1,12 @@
+# CMake cache preset: the whole suite under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Use: cmake -S . -B build-sanitize -C .ci/sanitize.cmake
+set(CMAKE_BUILD_TYPE Debug CACHE STRING "")
+set(CMAKE_CXX_FLAGS_DEBUG "-O1 -g" CACHE STRING "")
+set(CMAKE_CXX_FLAGS
+    "-fsanitize=address,undefined -fno-omit-frame-pointer"
+    CACHE STRING "")
+set(CMAKE_EXE_LINKER_FLAGS "-fsanitize=address,undefined" CACHE STRING "")
+set(CMAKE_SHARED_LINKER_FLAGS "-fsanitize=address,undefined" CACHE STRING "")
+set(SWITCHBOARD_WERROR ON CACHE BOOL "")
+set(SWITCHBOARD_BUILD_BENCH OFF CACHE BOOL "")
+set(SWITCHBOARD_PACKAGE_TEST OFF CACHE BOOL "")
