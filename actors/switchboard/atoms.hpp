@@ -17,8 +17,11 @@ using envelope_atom = caf::atom_constant<caf::atom("sb_env")>;
 /// `(sb_reply, id, message | error)`: the reply to an envelope.
 using reply_atom = caf::atom_constant<caf::atom("sb_reply")>;
 
-/// Self-sent by callers and workers to expire deadlines.
+/// `(sb_tick, at_ns)`: self-sent by callers to expire call deadlines.
 using tick_atom = caf::atom_constant<caf::atom("sb_tick")>;
+
+/// `(sb_wtick, at_ns)`: self-sent by workers to expire deferred replies.
+using worker_tick_atom = caf::atom_constant<caf::atom("sb_wtick")>;
 
 /// Registry administration: add, replace, remove, list, watch, unwatch.
 using add_atom = caf::atom_constant<caf::atom("sb_add")>;

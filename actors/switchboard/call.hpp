@@ -37,12 +37,15 @@ public:
 
   /// What the value continuation takes, e.g. "(int32_t)", for error texts.
   virtual std::string expects() const = 0;
+
+  /// The route called, for error texts. Kept here rather than in the
+  /// pending table, whose slots stay small.
+  std::string route;
 };
 
 /// A call waiting for its reply.
 struct pending_call {
   std::unique_ptr<continuation> then;
-  std::string route;
 };
 
 void issue_named(caf::event_based_actor* self,
@@ -101,7 +104,8 @@ caf::message pack(Ts&&... xs) {
 /// deadline ticks reach it as ordinary messages that the library handles
 /// in the actor's default handler (installed on its first call), so do not
 /// replace that handler in calling actors. Outstanding calls cost O(1) each
-/// however many are in flight.
+/// however many are in flight. A request made through a handle refers to
+/// that handle: call `then` before the handle goes away, and only once.
 class call_request {
 public:
   call_request(caf::event_based_actor* self, std::shared_ptr<detail::router_core> core,
@@ -119,7 +123,9 @@ public:
     // nop
   }
 
-  /// Overrides the route's timeout for this call.
+  /// Overrides the route's timeout for this call. Callers keep one timer
+  /// lane per distinct timeout value: use a few fixed values, not a
+  /// remaining budget that differs on every call.
   call_request& timeout(caf::timespan t) {
     timeout_ = t;
     return *this;

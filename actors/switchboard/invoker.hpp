@@ -17,7 +17,8 @@ namespace switchboard {
 
 /// A reply a handler gives later (the untyped core of `responder<R>`).
 ///
-/// Obtained from `handler_context::defer`. Deliver exactly once, from the
+/// Obtained from `handler_context::defer` (only a worker creates valid ones).
+/// Deliver exactly once, from the
 /// worker's own context (the handler itself or a continuation it set up on
 /// the worker, such as the `then` of a call it made): like CAF's
 /// `response_promise`, it is not thread-safe. A second delivery, or one after
@@ -57,8 +58,14 @@ public:
   /// The name of the route being served.
   virtual const std::string& route() const = 0;
 
-  /// Takes over the reply: the handler will deliver it later.
+  /// Takes over the reply: the handler will deliver it later. At most once
+  /// per request.
   virtual deferred_reply defer() = 0;
+
+  /// Ties the worker's life to `x`: when `x` dies, so does the worker, and
+  /// its queued and deferred requests get `worker_down` (the registry then
+  /// restarts it if it may). For handlers that front another actor.
+  virtual void depend_on(const caf::actor& x) = 0;
 };
 
 /// Marks a result that a `deferred_reply` will deliver.

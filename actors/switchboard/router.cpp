@@ -106,4 +106,13 @@ router::~router() {
     caf::anon_send_exit(core_->registry, caf::exit_reason::user_shutdown);
 }
 
+router& router::operator=(router&& other) noexcept {
+  if (this != &other) {
+    if (core_)
+      caf::anon_send_exit(core_->registry, caf::exit_reason::user_shutdown);
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+
 } // namespace switchboard

@@ -44,6 +44,7 @@ struct route_spec {
 /// - `(sb_shutdown)` request -> `()` once every route drained
 class router_ref {
 public:
+  /// A reference to no router; only assignment is valid on it.
   router_ref() = default;
 
   explicit router_ref(std::shared_ptr<detail::router_core> core)
@@ -135,7 +136,9 @@ public:
   router(const router&) = delete;
   router& operator=(const router&) = delete;
   router(router&&) noexcept = default;
-  router& operator=(router&&) noexcept = default;
+
+  /// Stops the registry this router owned, then takes over `other`'s.
+  router& operator=(router&& other) noexcept;
 
   /// A non-owning reference for handlers and other actors.
   router_ref ref() const {

@@ -196,3 +196,37 @@ TEST_CASE("a reply that does not fit the caller's continuation is a bad_request"
   REQUIRE(out->replies == 1);
   CHECK(out->code() == error_code::bad_request);
 }
+
+TEST_CASE("a member actor that cannot handle the arguments answers bad_request") {
+  fixture f;
+  auto member = f.sys->spawn([]() -> caf::behavior {
+    return {[](int32_t x) { return x; }};
+  });
+  REQUIRE(!f.add("m", actors({member})));
+  auto res = f.call("m", caf::make_message(std::string{"not an int"}));
+  f.run();
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::bad_request);
+  caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
+  f.run();
+}
+
+TEST_CASE("a handler's own monitors do not stop its worker") {
+  fixture f;
+  auto watched = f.sys->spawn([]() -> caf::behavior {
+    return {[](int32_t) {}};
+  });
+  REQUIRE(!f.add("watcher", [watched](responder<int32_t> r, int32_t x) {
+    r.self()->monitor(watched);
+    r.deliver(x);
+  }));
+  auto first = f.call("watcher", caf::make_message(int32_t{1}));
+  f.run();
+  REQUIRE(first->ok());
+  caf::anon_send_exit(watched, caf::exit_reason::kill);
+  f.run();
+  CHECK(f.list()[0].restarts == 0);
+  auto second = f.call("watcher", caf::make_message(int32_t{2}));
+  f.run();
+  CHECK(second->as<int32_t>() == 2);
+}

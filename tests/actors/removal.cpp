@@ -105,3 +105,25 @@ TEST_CASE("destroying the router answers in-flight calls with shutting_down") {
   REQUIRE(res->replies == 1);
   CHECK(res->code() == error_code::shutting_down);
 }
+
+TEST_CASE("a call by name after the router stopped gets shutting_down at once") {
+  fixture f;
+  REQUIRE(!f.add("s", [](int32_t x) { return x; }));
+  auto ref = f.sb->ref();
+  f.sb.reset();
+  f.run();
+  auto out = std::make_shared<outcome>();
+  f.sys->spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    ref.call(self, "s", int32_t{1})
+      .then([=](int32_t) { ++out->replies; },
+            [=](caf::error& e) {
+              out->error = e;
+              ++out->replies;
+              self->quit();
+            });
+    return {[](int32_t) {}};
+  });
+  f.run();
+  REQUIRE(out->replies == 1);
+  CHECK(out->code() == error_code::shutting_down);
+}

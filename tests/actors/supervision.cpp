@@ -28,6 +28,7 @@ TEST_CASE("a worker that dies is replaced and the route keeps serving") {
   CHECK(after[0].address() != before[0].address());
   CHECK(after[1].address() == before[1].address());
   CHECK(f.list()[0].restarts == 1);
+  CHECK(f.list()[0].completed == 0);
   for (int i = 0; i < 2; ++i) {
     auto res = f.call("sq", caf::make_message(int32_t{4}));
     f.run();
@@ -162,4 +163,16 @@ TEST_CASE("a member actor that dies leaves the pool and its requests get worker_
   CHECK(next->as<int32_t>() == 5);
   caf::anon_send_exit(other, caf::exit_reason::kill);
   f.run();
+}
+
+TEST_CASE("route counts survive the restart of the workers that made them") {
+  fixture f;
+  REQUIRE(!f.add("c", [](int32_t x) { return x; }));
+  auto res = f.call("c", caf::make_message(int32_t{1}));
+  f.run();
+  REQUIRE(res->ok());
+  kill(f, f.workers("c").at(0));
+  auto routes = f.list();
+  CHECK(routes[0].restarts == 1);
+  CHECK(routes[0].completed == 1);
 }

@@ -94,3 +94,15 @@ TEST_CASE("route_options accepts every policy and reply mode") {
       CHECK(validate(x).empty());
     }
 }
+
+TEST_CASE("a broadcast route needs max_in_flight of at least its workers") {
+  route_options x;
+  x.policy = policy_kind::broadcast;
+  x.workers = 8;
+  x.max_in_flight = 4;
+  auto problem = validate(x);
+  CHECK(problem.find("max_in_flight") != std::string::npos);
+  CHECK(problem.find("broadcast") != std::string::npos);
+  x.max_in_flight = 8;
+  CHECK(validate(x).empty());
+}

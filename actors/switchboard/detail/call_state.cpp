@@ -67,13 +67,17 @@ call_state& call_state::of(caf::scheduled_actor* self) {
       self->set_default_handler(
         [st](caf::scheduled_actor* ptr,
              caf::message_view& x) -> caf::result<caf::message> {
+          // "Delegated": nothing to answer, and CAF skips building a
+          // response promise for the (asynchronous) reply message.
           if (st->handle(x))
-            return caf::message{};
+            return caf::delegated<caf::message>{};
           return caf::print_and_drop(ptr, x);
         });
       self->attach_functor([key, weak] {
+        // Drop the continuations (and what they captured) with the actor,
+        // not whenever this thread's cache moves on.
         if (auto ptr = weak.lock())
-          ptr->alive = false;
+          ptr->close();
         auto& m = states();
         std::lock_guard<std::mutex> guard{m.mtx};
         auto i = m.states.find(key);
@@ -87,6 +91,13 @@ call_state& call_state::of(caf::scheduled_actor* self) {
   cached_key = key;
   cached_state = st;
   return *st;
+}
+
+void call_state::close() {
+  alive = false;
+  calls_.clear([](uint64_t, pending_call) {});
+  dir_owner_.reset();
+  dir_.reset();
 }
 
 uint64_t call_state::add(pending_call pc, clock::time_point now,
@@ -134,7 +145,7 @@ void call_state::on_value(uint64_t id, caf::message& value) {
     return; // Late: the caller already got `timeout`.
   if (!pc->then->on_value(value)) {
     auto err = make_error(error_code::bad_request,
-                          "reply of route '" + pc->route + "' is "
+                          "reply of route '" + pc->then->route + "' is "
                             + signature_of(value) + ", the caller expects "
                             + pc->then->expects());
     pc->then->on_error(err);
@@ -151,7 +162,7 @@ void call_state::on_tick(int64_t at) {
     tick_at_.reset();
   calls_.expire(self_->clock().now(), [](uint64_t, pending_call pc) {
     auto err = make_error(error_code::timeout,
-                          "route '" + pc.route
+                          "route '" + pc.then->route
                             + "' did not answer before the deadline");
     pc.then->on_error(err);
   });
@@ -189,10 +200,17 @@ void issue_named(caf::event_based_actor* self,
   auto now = self->clock().now();
   auto t = timeout ? std::chrono::duration_cast<clock::duration>(*timeout)
                    : cs.route_timeout(*core, route);
-  pc.route = route;
+  pc.then->route = route;
   auto id = cs.add(std::move(pc), now, t);
-  caf::actor_cast<caf::abstract_actor*>(core->registry)
-    ->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(),
+  auto registry = caf::actor_cast<caf::abstract_actor*>(core->registry);
+  // A stopped registry would drop the envelope silently; answer now.
+  if (registry->getf(caf::abstract_actor::is_terminated_flag)) {
+    cs.fail_later(id, make_error(error_code::shutting_down,
+                                 "the router has stopped (route '"
+                                   + route + "')"));
+    return;
+  }
+  registry->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(),
               make_envelope(id, to_ns(now), to_ns(t), std::move(route),
                             std::move(args)),
               self->context());
@@ -203,7 +221,7 @@ void issue_resolved(caf::event_based_actor* self, route_handle& handle,
                     pending_call pc) {
   auto& cs = call_state::of(self);
   auto now = self->clock().now();
-  pc.route = handle.name();
+  pc.then->route = handle.name();
   const pool* p = nullptr;
   auto route = handle.current(p);
   if (route == nullptr) {

@@ -46,6 +46,9 @@ public:
   clock::duration route_timeout(const router_core& core,
                                 const std::string& route);
 
+  /// Called when the actor terminates: drops every pending call.
+  void close();
+
   std::atomic<bool> alive{true};
 
 private:

@@ -18,10 +18,7 @@ public:
   invoke_result invoke(handler_context& ctx,
                        const caf::message& args) override {
     auto self = ctx.self();
-    if (!monitored_) {
-      self->monitor(member_);
-      monitored_ = true;
-    }
+    ctx.depend_on(member_);
     auto reply = ctx.defer();
     auto route = ctx.route();
     // CAF 0.17 has no catch-all response handler: a response that matches
@@ -36,15 +33,24 @@ public:
                 reply.deliver(make_error(error_code::worker_down,
                                          "route '" + route
                                            + "': member actor is down"));
-              else
+              else if (code_of(err))
                 reply.deliver(std::move(err));
+              else if (err == caf::sec::unexpected_message)
+                reply.deliver(make_error(error_code::bad_request,
+                                         "route '" + route
+                                           + "': the member actor has no "
+                                             "handler for the arguments"));
+              else
+                reply.deliver(make_error(error_code::handler_failed,
+                                         "route '" + route
+                                           + "': member actor answered "
+                                           + caf::to_string(err)));
             });
     return deferred_t{};
   }
 
 private:
   caf::actor member_;
-  bool monitored_ = false;
 };
 
 } // namespace

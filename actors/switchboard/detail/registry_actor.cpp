@@ -76,6 +76,10 @@ caf::expected<route_ptr> build_route(self_ptr self, route_spec& spec) {
     return make_error(error_code::bad_request,
                       "route '" + spec.name
                         + "': the handler factory threw: " + e.what());
+  } catch (...) {
+    return make_error(error_code::bad_request,
+                      "route '" + spec.name
+                        + "': the handler factory threw an unknown exception");
   }
   std::vector<worker_slot> slots;
   for (auto& impl : impls)
@@ -132,9 +136,14 @@ void on_worker_down(self_ptr self, const route_ptr& route,
   });
   if (i == ws.end())
     return;
-  // Requests sent to the worker after it closed its mailbox are lost to
-  // CAF; count them out so that admission and draining stay exact.
-  if (auto lost = i->load->in_flight.exchange(0); lost > 0)
+  // The worker answered everything it knew of in its on_exit. Close its
+  // counter: what it holds now was sent after its mailbox closed and is
+  // lost (count it out); dispatchers still holding the old pool see the
+  // closed mark and back out themselves (see `admit`).
+  auto lost = i->load->in_flight.fetch_add(core::worker_load::closed,
+                                           std::memory_order_seq_cst);
+  route->retire_counts(*i->load);
+  if (lost > 0)
     route->release(lost);
   if (route->status() != route_status::open)
     return;
@@ -187,9 +196,15 @@ void route_call(self_ptr self, const reply_target& to,
 caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
                              std::shared_ptr<directory_cell> dir) {
   self->state.dir = dir;
-  // Handlers may hold router references, which hold the directory, which
-  // holds the routes: empty it when the registry stops to break that cycle.
-  self->attach_functor([dir] { dir->store(std::make_shared<directory>()); });
+  // However the registry stops (exit message, kill, exception): close every
+  // route so handles answer `shutting_down`, and empty the directory, which
+  // also breaks the cycle handler -> router_ref -> directory -> route.
+  self->attach_functor([dir] {
+    for (auto& [name, route] : *dir->load())
+      if (route->status() == route_status::open)
+        route->close(route_status::shutting_down, nullptr);
+    dir->store(std::make_shared<directory>());
+  });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (auto i = st.workers.find(dm.source); i != st.workers.end()) {
@@ -205,14 +220,9 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
                             }),
              ws.end());
   });
-  // Stopped from outside (the router's destructor): handles must see
-  // `shutting_down` from now on; the workers stop when they see us go.
-  self->set_exit_handler([self](caf::exit_msg& em) {
-    self->state.routes.for_each([](const std::string&, const route_ptr& r) {
-      r->close(route_status::shutting_down, nullptr);
-    });
-    self->quit(em.reason);
-  });
+  // Stopped from outside (the router's destructor). The attached functor
+  // above closes the routes; the workers stop when they see us go.
+  self->set_exit_handler([self](caf::exit_msg& em) { self->quit(em.reason); });
   // Plain CAF requests: (sb_call, route, args...).
   self->set_default_handler(
     [](caf::scheduled_actor* ptr, caf::message_view& mv)

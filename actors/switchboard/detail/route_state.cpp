@@ -84,11 +84,20 @@ core::route_info route_state::info() const {
   result.restarts = restarts.load(std::memory_order_relaxed);
   auto p = snapshot();
   result.workers = p->workers.size();
+  result.completed = retired_completed_.load(std::memory_order_relaxed);
+  result.failed = retired_failed_.load(std::memory_order_relaxed);
   for (auto& w : p->workers) {
     result.completed += w.load->completed.load(std::memory_order_relaxed);
     result.failed += w.load->failed.load(std::memory_order_relaxed);
   }
   return result;
+}
+
+void route_state::retire_counts(const core::worker_load& load) {
+  retired_completed_.fetch_add(load.completed.load(std::memory_order_relaxed),
+                               std::memory_order_relaxed);
+  retired_failed_.fetch_add(load.failed.load(std::memory_order_relaxed),
+                            std::memory_order_relaxed);
 }
 
 std::shared_ptr<const directory> directory_cell::load() const {
@@ -192,16 +201,39 @@ admission admit(route_state& route, const pool& p, const caf::message& args) {
                               + " requests in flight (max_in_flight)");
     return result;
   }
+  // Count the request in at its worker. A worker that died after this pool
+  // snapshot was taken has its counter closed by the registry: back out
+  // then, or the request would vanish in the dead worker's closed mailbox.
+  auto take = [](const worker_slot& slot) {
+    auto prev = slot.load->in_flight.fetch_add(1, std::memory_order_seq_cst);
+    if (prev < core::worker_load::closed)
+      return true;
+    slot.load->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  };
+  auto gone = [&] {
+    route.release(n);
+    result.err = make_error(error_code::worker_down,
+                            "route '" + route.name
+                              + "': the chosen worker just stopped");
+    return result;
+  };
   if (fan) {
-    for (auto& slot : p.workers)
-      slot.load->in_flight.fetch_add(1, std::memory_order_relaxed);
+    for (size_t i = 0; i < p.workers.size(); ++i)
+      if (!take(p.workers[i])) {
+        for (size_t j = 0; j < i; ++j)
+          p.workers[j].load->in_flight.fetch_sub(1, std::memory_order_relaxed);
+        return gone();
+      }
     return result;
   }
   uint64_t key = 0;
   if (route.options.policy == core::policy_kind::consistent_hash)
     key = routing_key(args, route.options.hash_key);
-  result.slot = &p.workers[route.policy->select(p.view(), key)];
-  result.slot->load->in_flight.fetch_add(1, std::memory_order_relaxed);
+  auto& slot = p.workers[route.policy->select(p.view(), key)];
+  if (!take(slot))
+    return gone();
+  result.slot = &slot;
   return result;
 }
 

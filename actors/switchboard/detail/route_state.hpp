@@ -110,8 +110,14 @@ public:
   /// A snapshot for `list` and watchers.
   core::route_info info() const;
 
+  /// Registry-only: keeps the counts of a worker that left the pool, so
+  /// `info` reports totals since the route was added.
+  void retire_counts(const core::worker_load& load);
+
 private:
   std::atomic<route_status> status_{route_status::open};
+  std::atomic<uint64_t> retired_completed_{0};
+  std::atomic<uint64_t> retired_failed_{0};
   std::atomic<uint64_t> version_{0};
   std::shared_ptr<const pool> pool_;
   std::shared_ptr<route_state> successor_;

@@ -1,5 +1,7 @@
 #include "switchboard/detail/worker_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/detail/scope_guard.hpp>
 #include <caf/exit_reason.hpp>
@@ -91,12 +93,16 @@ caf::behavior worker_actor::make_behavior() {
     monitor(registry);
   else
     quit(caf::exit_reason::user_shutdown);
-  // A worker that monitors something else (a member actor) dies with it.
+  // The worker dies with what it depends on (a member actor); other down
+  // messages (a handler's own monitors) are ignored.
   set_down_handler([this](caf::down_msg& dm) {
     if (dm.source == route_->registry) {
       quit(caf::exit_reason::user_shutdown);
       return;
     }
+    if (std::find(depends_on_.begin(), depends_on_.end(), dm.source)
+        == depends_on_.end())
+      return;
     quit(make_error(error_code::worker_down,
                     "a member of route '" + route_->name
                       + "' went down: " + caf::to_string(dm.reason)));
@@ -106,8 +112,11 @@ caf::behavior worker_actor::make_behavior() {
            int64_t timeout_ns, const std::string&, const caf::message& args) {
       handle(call_id, sent_at_ns, timeout_ns, args);
     },
-    [this](tick_atom) {
-      tick_at_.reset();
+    [this](worker_tick_atom, int64_t at) {
+      // Only the tick we are waiting for clears the mark; an older one
+      // (superseded by an earlier deadline) just expires what is due.
+      if (tick_at_ && tick_at_->time_since_epoch().count() == at)
+        tick_at_.reset();
       expire_deferred();
     },
     [this](retire_atom) {
@@ -148,10 +157,19 @@ void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
   };
   try {
     auto res = impl_->invoke(*this, args);
-    if (auto value = std::get_if<caf::message>(&res))
-      complete(current_, std::move(*value), true);
-    else if (auto err = std::get_if<caf::error>(&res))
-      complete(current_, std::move(*err), false);
+    // An invoker that deferred and still returned a result: the result
+    // answers, through the deferred entry, so there is one reply.
+    if (auto value = std::get_if<caf::message>(&res)) {
+      if (current_token_ != 0)
+        finish(current_token_, std::move(*value));
+      else
+        complete(current_, std::move(*value), true);
+    } else if (auto err = std::get_if<caf::error>(&res)) {
+      if (current_token_ != 0)
+        finish(current_token_, std::move(*err));
+      else
+        complete(current_, std::move(*err), false);
+    }
   } catch (const std::exception& e) {
     fail(e.what());
   } catch (...) {
@@ -172,6 +190,14 @@ void worker_actor::complete(const reply_target& to, Result&& result, bool ok) {
   counter.store(counter.load(std::memory_order_relaxed) + 1,
                 std::memory_order_relaxed);
   route_->release();
+}
+
+void worker_actor::depend_on(const caf::actor& x) {
+  if (std::find(depends_on_.begin(), depends_on_.end(), x.address())
+      != depends_on_.end())
+    return;
+  depends_on_.push_back(x.address());
+  monitor(x);
 }
 
 deferred_reply worker_actor::defer() {
@@ -215,9 +241,10 @@ void worker_actor::expire_deferred() {
 void worker_actor::schedule_tick(steady::time_point at) {
   tick_at_ = at;
   clock().schedule_message(at, caf::actor_cast<caf::strong_actor_ptr>(this),
-                           caf::make_mailbox_element(nullptr,
-                                                     caf::make_message_id(),
-                                                     {}, tick_atom::value));
+                           caf::make_mailbox_element(
+                             nullptr, caf::make_message_id(), {},
+                             worker_tick_atom::value,
+                             static_cast<int64_t>(at.time_since_epoch().count())));
 }
 
 void worker_actor::retire_if_idle() {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/event_based_actor.hpp>
 
@@ -20,7 +21,8 @@ namespace switchboard::detail {
 /// Protocol:
 /// - `(sb_env, call_id, sent_at_ns, timeout_ns, route, args)`: run the
 ///   handler, unless the deadline has passed (then: `timeout`).
-/// - `(sb_tick)`: self-sent; answers deferred replies whose deadline passed.
+/// - `(sb_wtick, at_ns)`: self-sent; answers deferred replies whose
+///   deadline passed.
 /// - `(sb_retire)`: from the registry, after the route drained: stop once
 ///   no deferred reply is owed.
 ///
@@ -50,6 +52,8 @@ public:
   const std::string& route() const override;
 
   deferred_reply defer() override;
+
+  void depend_on(const caf::actor& x) override;
 
   // -- called by deferred_reply -----------------------------------------------
 
@@ -86,6 +90,8 @@ private:
   uint64_t current_token_ = 0;
   std::optional<steady::time_point> tick_at_;
   bool retiring_ = false;
+  /// Actors whose death is this worker's death (see `depend_on`).
+  std::vector<caf::actor_addr> depends_on_;
   /// True while `handle` runs, i.e. while `context()` is valid for sure.
   bool running_ = false;
 };

@@ -20,7 +20,8 @@ namespace switchboard::core {
 ///
 /// Limits: within a lane, deadlines should arrive in order (true when they
 /// are "send time + the lane's timeout" on one clock); an entry inserted out
-/// of order expires no earlier than the entries ahead of it. A new lane is opened for
+/// of order expires no earlier than the entries ahead of it. Past 16 lanes,
+/// an empty lane is recycled before a new one is opened. A new lane is opened for
 /// each distinct timeout and lanes are searched linearly, so keep the set of
 /// timeout values small (a handful per caller). Not thread-safe: one owner.
 /// Ids are never 0 and an id is not reused until 2^32 reuses of its slot.
@@ -128,6 +129,8 @@ private:
     int32_t next = -1;
   };
 
+  static constexpr size_t reuse_threshold = 16;
+
   struct lane {
     duration timeout;
     int32_t head = -1;
@@ -153,6 +156,13 @@ private:
     for (size_t i = 0; i < lanes_.size(); ++i)
       if (lanes_[i].timeout == timeout)
         return static_cast<uint32_t>(i);
+    // Past a handful of lanes, recycle an empty one before growing.
+    if (lanes_.size() >= reuse_threshold)
+      for (size_t i = 0; i < lanes_.size(); ++i)
+        if (lanes_[i].head < 0) {
+          lanes_[i].timeout = timeout;
+          return static_cast<uint32_t>(i);
+        }
     lanes_.push_back(lane{timeout});
     return static_cast<uint32_t>(lanes_.size() - 1);
   }
