@@ -48,7 +48,7 @@ struct settings {
   size_t workers = 4;
   bool quick = false;
   double seconds = 1.0;
-  size_t repeat = 3;
+  size_t repeat = 5;
   std::vector<size_t> windows{1, 100, 10000, 100000};
   std::vector<size_t> callers{1, 100};
   std::string only = "abcd";

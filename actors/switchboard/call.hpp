@@ -48,8 +48,8 @@ struct pending_call {
   std::unique_ptr<continuation> then;
 };
 
-void issue_named(caf::event_based_actor* self,
-                 const std::shared_ptr<router_core>& core, std::string route,
+void issue_named(caf::event_based_actor* self, const router_core& core,
+                 std::string route,
                  caf::message args, std::optional<caf::timespan> timeout,
                  pending_call pc);
 
@@ -104,14 +104,14 @@ caf::message pack(Ts&&... xs) {
 /// deadline ticks reach it as ordinary messages that the library handles
 /// in the actor's default handler (installed on its first call), so do not
 /// replace that handler in calling actors. Outstanding calls cost O(1) each
-/// however many are in flight. A request made through a handle refers to
-/// that handle: call `then` before the handle goes away, and only once.
+/// however many are in flight. A request refers to the router or handle it
+/// came from: call `then` before that goes away, and only once.
 class call_request {
 public:
-  call_request(caf::event_based_actor* self, std::shared_ptr<detail::router_core> core,
+  call_request(caf::event_based_actor* self, const detail::router_core& core,
                std::string route, caf::message args)
     : self_(self),
-      core_(std::move(core)),
+      core_(&core),
       route_(std::move(route)),
       args_(std::move(args)) {
     // nop
@@ -142,7 +142,7 @@ public:
       detail::issue_resolved(self_, *handle_, std::move(args_), timeout_,
                              std::move(pc));
     else
-      detail::issue_named(self_, core_, std::move(route_), std::move(args_),
+      detail::issue_named(self_, *core_, std::move(route_), std::move(args_),
                           timeout_, std::move(pc));
   }
 
@@ -180,7 +180,7 @@ private:
   };
 
   caf::event_based_actor* self_;
-  std::shared_ptr<detail::router_core> core_;
+  const detail::router_core* core_ = nullptr;
   route_handle* handle_ = nullptr;
   std::string route_;
   caf::message args_;

@@ -61,7 +61,7 @@ public:
   template <class... Ts>
   call_request call(caf::event_based_actor* self, std::string route,
                     Ts&&... xs) const {
-    return call_request{self, core_, std::move(route),
+    return call_request{self, *core_, std::move(route),
                         detail::pack(std::forward<Ts>(xs)...)};
   }
 

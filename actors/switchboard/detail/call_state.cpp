@@ -192,17 +192,17 @@ call_state::route_timeout(const router_core& core, const std::string& route) {
   return std::chrono::duration_cast<clock::duration>(t);
 }
 
-void issue_named(caf::event_based_actor* self,
-                 const std::shared_ptr<router_core>& core, std::string route,
+void issue_named(caf::event_based_actor* self, const router_core& core,
+                 std::string route,
                  caf::message args, std::optional<caf::timespan> timeout,
                  pending_call pc) {
   auto& cs = call_state::of(self);
   auto now = self->clock().now();
   auto t = timeout ? std::chrono::duration_cast<clock::duration>(*timeout)
-                   : cs.route_timeout(*core, route);
+                   : cs.route_timeout(core, route);
   pc.then->route = route;
   auto id = cs.add(std::move(pc), now, t);
-  auto registry = caf::actor_cast<caf::abstract_actor*>(core->registry);
+  auto registry = caf::actor_cast<caf::abstract_actor*>(core.registry);
   // A stopped registry would drop the envelope silently; answer now.
   if (registry->getf(caf::abstract_actor::is_terminated_flag)) {
     cs.fail_later(id, make_error(error_code::shutting_down,

@@ -171,7 +171,7 @@ void on_worker_down(self_ptr self, const route_ptr& route,
 
 /// Forwards a call to a worker of `name`, or answers the caller with why
 /// not. `envelope` travels unchanged; the worker replies to `to.caller`.
-void route_call(self_ptr self, const reply_target& to,
+void route_call(self_ptr self, reply_target to,
                 const std::string& name, const caf::message& envelope,
                 const caf::message& args, int64_t sent_at, int64_t timeout) {
   auto route = self->state.routes.find(name);
@@ -188,7 +188,7 @@ void route_call(self_ptr self, const reply_target& to,
     fan_out(self, r, p, to, args, sent_at, timeout);
   else
     caf::actor_cast<caf::abstract_actor*>(adm.slot->handle)
-      ->enqueue(to.caller, to.mid, envelope, self->context());
+      ->enqueue(std::move(to.caller), to.mid, envelope, self->context());
 }
 
 } // namespace
@@ -249,9 +249,10 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
     // A library call: forward the caller's envelope as is.
     [self](envelope_atom, uint64_t call_id, int64_t sent_at, int64_t timeout,
            const std::string& name, const caf::message& args) {
-      reply_target to{self->current_sender(), self->current_message_id(),
-                      call_id};
-      route_call(self, to, name,
+      // The mailbox element is done with its sender: take it, no copy.
+      reply_target to{std::move(self->current_sender()),
+                      self->current_message_id(), call_id};
+      route_call(self, std::move(to), name,
                  self->current_mailbox_element()->copy_content_to_message(),
                  args, sent_at, timeout);
     },
