@@ -230,3 +230,38 @@ TEST_CASE("a handler's own monitors do not stop its worker") {
   f.run();
   CHECK(second->as<int32_t>() == 2);
 }
+
+namespace {
+
+/// An invoker that takes the reply over and still returns a value.
+class defer_and_return final : public invoker {
+public:
+  invoke_result invoke(handler_context& ctx, const caf::message&) override {
+    reply_ = ctx.defer();
+    return caf::make_message(int32_t{7});
+  }
+
+private:
+  deferred_reply reply_;
+};
+
+} // namespace
+
+TEST_CASE("a custom invoker that defers and returns a value answers once") {
+  fixture f;
+  core::route_options opts;
+  opts.timeout = std::chrono::milliseconds{100};
+  REQUIRE(!f.add("odd",
+                 handler{[] { return std::make_unique<defer_and_return>(); },
+                         "custom"},
+                 opts));
+  auto res = f.call("odd", caf::make_message(int32_t{1}));
+  f.run();
+  REQUIRE(res->ok());
+  CHECK(res->as<int32_t>() == 7);
+  // The deferred entry is gone: no second reply at the deadline, and the
+  // in-flight count did not go below zero.
+  f.advance(std::chrono::milliseconds{200});
+  CHECK(res->replies == 1);
+  CHECK(f.list()[0].in_flight == 0);
+}

@@ -127,3 +127,14 @@ TEST_CASE("a call by name after the router stopped gets shutting_down at once") 
   REQUIRE(out->replies == 1);
   CHECK(out->code() == error_code::shutting_down);
 }
+
+TEST_CASE("moving a router into another stops the registry it replaced") {
+  fixture f;
+  auto old_registry = f.sb->registry();
+  *f.sb = router{*f.sys};
+  f.run();
+  CHECK(caf::actor_cast<caf::abstract_actor*>(old_registry)
+          ->getf(caf::abstract_actor::is_terminated_flag));
+  CHECK(f.sb->registry() != old_registry);
+  REQUIRE(!f.add("after", [](int32_t x) { return x; }));
+}
