@@ -247,12 +247,12 @@ void issue_resolved(caf::event_based_actor* self, route_handle& handle,
   }
   // The envelope's values live in the mailbox element itself: one
   // allocation, no separate message.
-  caf::actor_cast<caf::abstract_actor*>(adm.slot->handle)
-    ->enqueue(caf::make_mailbox_element(std::move(me), caf::make_message_id(),
-                                        {}, envelope_atom::value, id,
-                                        to_ns(now), to_ns(t), std::string{},
-                                        std::move(args)),
-              self->context());
+  auto env = caf::make_mailbox_element(std::move(me), caf::make_message_id(),
+                                       {}, envelope_atom::value, id,
+                                       to_ns(now), to_ns(t), std::string{},
+                                       std::move(args));
+  if (!deliver(*route, *adm.slot, std::move(env), self->context()))
+    cs.fail_later(id, worker_gone(*route));
 }
 
 continuation::~continuation() = default;

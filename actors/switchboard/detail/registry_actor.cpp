@@ -136,15 +136,13 @@ void on_worker_down(self_ptr self, const route_ptr& route,
   });
   if (i == ws.end())
     return;
-  // The worker answered everything it knew of in its on_exit. Close its
-  // counter: what it holds now was sent after its mailbox closed and is
-  // lost (count it out); dispatchers still holding the old pool see the
-  // closed mark and back out themselves (see `admit`).
-  auto lost = i->load->in_flight.fetch_add(core::worker_load::closed,
-                                           std::memory_order_seq_cst);
+  // The worker answered everything in its mailbox in on_exit, and
+  // dispatchers whose envelope its closed mailbox refused count themselves
+  // out (see `deliver`). Mark its counter closed so that dispatchers still
+  // holding the old pool back out before even trying (see `admit`).
+  i->load->in_flight.fetch_add(core::worker_load::closed,
+                               std::memory_order_seq_cst);
   route->retire_counts(*i->load);
-  if (lost > 0)
-    route->release(lost);
   if (route->status() != route_status::open)
     return;
   auto index = static_cast<size_t>(i - ws.begin());
@@ -186,9 +184,11 @@ void route_call(self_ptr self, reply_target to,
     send_reply(self, self->context(), to, std::move(adm.err));
   else if (adm.slot == nullptr)
     fan_out(self, r, p, to, args, sent_at, timeout);
-  else
-    caf::actor_cast<caf::abstract_actor*>(adm.slot->handle)
-      ->enqueue(std::move(to.caller), to.mid, envelope, self->context());
+  else if (!deliver(r, *adm.slot,
+                     caf::make_mailbox_element(to.caller, to.mid, {},
+                                               envelope),
+                     self->context()))
+    send_reply(self, self->context(), to, worker_gone(r));
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/detail/gather_actor.hpp"
+#include "switchboard/detail/worker_actor.hpp"
 #include "switchboard/error.hpp"
 
 namespace switchboard::detail {
@@ -213,9 +214,7 @@ admission admit(route_state& route, const pool& p, const caf::message& args) {
   };
   auto gone = [&] {
     route.release(n);
-    result.err = make_error(error_code::worker_down,
-                            "route '" + route.name
-                              + "': the chosen worker just stopped");
+    result.err = worker_gone(route);
     return result;
   };
   if (fan) {
@@ -237,6 +236,24 @@ admission admit(route_state& route, const pool& p, const caf::message& args) {
   return result;
 }
 
+caf::error worker_gone(const route_state& route) {
+  return make_error(error_code::worker_down,
+                    "route '" + route.name
+                      + "': the chosen worker stopped before taking the "
+                        "request");
+}
+
+bool deliver(route_state& route, const worker_slot& slot,
+             caf::mailbox_element_ptr envelope, caf::execution_unit* eu) {
+  auto worker = static_cast<worker_actor*>(
+    caf::actor_cast<caf::abstract_actor*>(slot.handle));
+  if (worker->offer(std::move(envelope), eu))
+    return true;
+  slot.load->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  route.release();
+  return false;
+}
+
 void fan_out(caf::local_actor* spawner, route_state& route, const pool& p,
              reply_target to, const caf::message& args, int64_t sent_at_ns,
              int64_t timeout_ns) {
@@ -244,11 +261,14 @@ void fan_out(caf::local_actor* spawner, route_state& route, const pool& p,
     gather_actor, std::move(to), p.workers.size(), route.options.reply,
     timeout_ns, route.name);
   auto collector_ptr = caf::actor_cast<caf::strong_actor_ptr>(collector);
-  for (size_t i = 0; i < p.workers.size(); ++i)
-    caf::actor_cast<caf::abstract_actor*>(p.workers[i].handle)
-      ->enqueue(collector_ptr, caf::make_message_id(),
-                make_envelope(i + 1, sent_at_ns, timeout_ns, route.name, args),
-                spawner->context());
+  for (size_t i = 0; i < p.workers.size(); ++i) {
+    auto env = caf::make_mailbox_element(
+      collector_ptr, caf::make_message_id(), {},
+      make_envelope(i + 1, sent_at_ns, timeout_ns, route.name, args));
+    if (!deliver(route, p.workers[i], std::move(env), spawner->context()))
+      caf::anon_send(collector, reply_atom::value, uint64_t{i + 1},
+                     worker_gone(route));
+  }
 }
 
 } // namespace switchboard::detail

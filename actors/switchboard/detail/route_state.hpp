@@ -188,6 +188,15 @@ struct admission {
 /// `fan_out`), whose worker counts the request out when it replies.
 admission admit(route_state& route, const pool& p, const caf::message& args);
 
+/// Sends one admitted envelope to the worker of `slot`. Returns false (and
+/// counts the request out again) if the worker already stopped; the caller
+/// must then answer `worker_down` itself.
+bool deliver(route_state& route, const worker_slot& slot,
+             caf::mailbox_element_ptr envelope, caf::execution_unit* eu);
+
+/// The error for a request whose worker stopped before taking it.
+caf::error worker_gone(const route_state& route);
+
 /// Sends an admitted fan-out request to every worker of `p` through a
 /// gatherer spawned from `spawner`, which answers `to`.
 void fan_out(caf::local_actor* spawner, route_state& route, const pool& p,

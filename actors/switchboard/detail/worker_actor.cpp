@@ -6,6 +6,7 @@
 #include <caf/detail/scope_guard.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/mailbox_element.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/error.hpp"
@@ -190,6 +191,24 @@ void worker_actor::complete(const reply_target& to, Result&& result, bool ok) {
   counter.store(counter.load(std::memory_order_relaxed) + 1,
                 std::memory_order_relaxed);
   route_->release();
+}
+
+bool worker_actor::offer(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
+  // Same steps as caf::scheduled_actor::enqueue in 0.17 for an actor that
+  // is not detached (workers never are), minus the silent drop.
+  switch (mailbox().push_back(std::move(x))) {
+    case caf::intrusive::inbox_result::unblocked_reader:
+      intrusive_ptr_add_ref(ctrl());
+      if (eu != nullptr)
+        eu->exec_later(this);
+      else
+        home_system().scheduler().enqueue(this);
+      return true;
+    case caf::intrusive::inbox_result::success:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void worker_actor::depend_on(const caf::actor& x) {

@@ -55,6 +55,15 @@ public:
 
   void depend_on(const caf::actor& x) override;
 
+  // -- called by dispatchers --------------------------------------------------
+
+  /// Enqueues `x` as CAF's `enqueue` does, but says whether the mailbox
+  /// took it: false once this worker closed its mailbox (it is stopping; the
+  /// element is gone and the dispatcher must answer the caller itself).
+  /// This is what makes "every request gets a reply" hold when a worker
+  /// dies while others still dispatch to it.
+  bool offer(caf::mailbox_element_ptr x, caf::execution_unit* eu);
+
   // -- called by deferred_reply -----------------------------------------------
 
   /// Delivers the deferred reply `token` (ignored if already answered).

@@ -1,0 +1,526 @@
+#include "switchboard/config/node_config.hpp"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace switchboard::config {
+
+const char* const default_config_text = R"(# Built-in default of `switchboard serve`.
+[node]
+listen = "127.0.0.1:7700"
+
+[[route]]
+name = "echo"
+handler = "echo"
+workers = 2
+)";
+
+std::string to_string(const problem& x) {
+  if (x.where.line == 0) // about the whole file
+    return x.where.file + ": " + x.message;
+  return x.where.file + ":" + std::to_string(x.where.line) + ":"
+         + std::to_string(x.where.column) + ": " + x.message;
+}
+
+std::string_view to_string(handler_kind x) noexcept {
+  switch (x) {
+    case handler_kind::builtin:
+      return "builtin";
+    case handler_kind::exec:
+      return "exec";
+    case handler_kind::plugin:
+      return "plugin";
+  }
+  return "unknown";
+}
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view x) {
+  size_t i = 0;
+  uint64_t n = 0;
+  while (i < x.size() && std::isdigit(static_cast<unsigned char>(x[i]))) {
+    auto digit = static_cast<uint64_t>(x[i] - '0');
+    if (n > (std::numeric_limits<uint64_t>::max() - digit) / 10)
+      return std::nullopt;
+    n = n * 10 + digit;
+    ++i;
+  }
+  if (i == 0)
+    return std::nullopt;
+  auto unit = x.substr(i);
+  uint64_t scale = 0;
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us")
+    scale = 1000;
+  else if (unit == "ms")
+    scale = 1000 * 1000;
+  else if (unit == "s")
+    scale = 1000ull * 1000 * 1000;
+  else if (unit == "m")
+    scale = 60ull * 1000 * 1000 * 1000;
+  else if (unit == "h")
+    scale = 3600ull * 1000 * 1000 * 1000;
+  else
+    return std::nullopt;
+  if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / scale)
+    return std::nullopt;
+  return std::chrono::nanoseconds{static_cast<int64_t>(n * scale)};
+}
+
+std::optional<uint64_t> parse_size(std::string_view x) {
+  size_t i = 0;
+  uint64_t n = 0;
+  while (i < x.size() && std::isdigit(static_cast<unsigned char>(x[i]))) {
+    auto digit = static_cast<uint64_t>(x[i] - '0');
+    if (n > (std::numeric_limits<uint64_t>::max() - digit) / 10)
+      return std::nullopt;
+    n = n * 10 + digit;
+    ++i;
+  }
+  if (i == 0)
+    return std::nullopt;
+  auto unit = x.substr(i);
+  uint64_t scale = 0;
+  if (unit == "B")
+    scale = 1;
+  else if (unit == "KiB")
+    scale = 1024;
+  else if (unit == "MiB")
+    scale = 1024 * 1024;
+  else if (unit == "GiB")
+    scale = 1024ull * 1024 * 1024;
+  else
+    return std::nullopt;
+  if (n > std::numeric_limits<uint64_t>::max() / scale)
+    return std::nullopt;
+  return n * scale;
+}
+
+std::optional<host_port> parse_host_port(std::string_view x) {
+  host_port result;
+  std::string_view port;
+  if (!x.empty() && x.front() == '[') {
+    auto close = x.find(']');
+    if (close == std::string_view::npos || close + 1 >= x.size()
+        || x[close + 1] != ':')
+      return std::nullopt;
+    result.host = std::string{x.substr(1, close - 1)};
+    port = x.substr(close + 2);
+  } else {
+    auto colon = x.rfind(':');
+    if (colon == std::string_view::npos)
+      return std::nullopt;
+    result.host = std::string{x.substr(0, colon)};
+    if (result.host.find(':') != std::string::npos)
+      return std::nullopt; // an IPv6 address needs brackets
+    port = x.substr(colon + 1);
+  }
+  if (result.host.empty() || port.empty() || port.size() > 5)
+    return std::nullopt;
+  uint32_t value = 0;
+  for (auto c : port) {
+    if (!std::isdigit(static_cast<unsigned char>(c)))
+      return std::nullopt;
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (value > 65535)
+    return std::nullopt;
+  result.port = static_cast<uint16_t>(value);
+  return result;
+}
+
+namespace {
+
+/// Collects problems while walking one document.
+class reader {
+public:
+  explicit reader(std::string source) : source_(std::move(source)) {
+    // nop
+  }
+
+  source_position at(const toml::source_region& r) const {
+    return {source_, static_cast<uint32_t>(r.begin.line),
+            static_cast<uint32_t>(r.begin.column)};
+  }
+
+  void report(const toml::source_region& r, std::string msg) {
+    problems_.push_back({at(r), std::move(msg)});
+  }
+
+  /// Reports every key of `tbl` not in `known`.
+  void check_keys(const toml::table& tbl, const std::string& where,
+                  std::initializer_list<std::string_view> known) {
+    for (auto&& [key, value] : tbl) {
+      static_cast<void>(value);
+      bool found = false;
+      for (auto k : known)
+        found = found || key.str() == k;
+      if (!found) {
+        std::string list;
+        for (auto k : known) {
+          if (!list.empty())
+            list += ", ";
+          list += k;
+        }
+        report(key.source(), "unknown key '" + std::string{key.str()}
+                               + "' in " + where + " (known: " + list + ")");
+      }
+    }
+  }
+
+  std::optional<std::string> string(const toml::node& n,
+                                    const std::string& what) {
+    if (auto s = n.as_string())
+      return s->get();
+    report(n.source(), what + " must be a string, not " + type_of(n));
+    return std::nullopt;
+  }
+
+  std::optional<int64_t> positive(const toml::node& n,
+                                  const std::string& what) {
+    auto i = n.as_integer();
+    if (!i) {
+      report(n.source(), what + " must be an integer, not " + type_of(n));
+      return std::nullopt;
+    }
+    if (i->get() < 1) {
+      report(n.source(),
+             what + " must be at least 1, not " + std::to_string(i->get()));
+      return std::nullopt;
+    }
+    return i->get();
+  }
+
+  std::optional<std::chrono::nanoseconds> duration(const toml::node& n,
+                                                   const std::string& what) {
+    auto s = string(n, what);
+    if (!s)
+      return std::nullopt;
+    auto d = parse_duration(*s);
+    if (!d || d->count() <= 0) {
+      report(n.source(), what + " '" + *s
+                           + "' is not a positive duration (e.g. \"250ms\", "
+                             "\"5s\", \"1m\")");
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  std::optional<uint64_t> size(const toml::node& n, const std::string& what) {
+    auto s = string(n, what);
+    if (!s)
+      return std::nullopt;
+    auto x = parse_size(*s);
+    if (!x || *x == 0) {
+      report(n.source(), what + " '" + *s
+                           + "' is not a positive size (e.g. \"512B\", "
+                             "\"64KiB\", \"1MiB\")");
+      return std::nullopt;
+    }
+    return x;
+  }
+
+  static std::string type_of(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::table:
+        return "a table";
+      case toml::node_type::array:
+        return "an array";
+      case toml::node_type::string:
+        return "a string";
+      case toml::node_type::integer:
+        return "an integer";
+      case toml::node_type::floating_point:
+        return "a float";
+      case toml::node_type::boolean:
+        return "a boolean";
+      default:
+        return "a date/time";
+    }
+  }
+
+  void read_node(const toml::table& tbl, node_config& cfg) {
+    check_keys(tbl, "[node]", {"name", "listen", "drain"});
+    if (auto n = tbl.get("name"))
+      if (auto s = string(*n, "node.name")) {
+        if (s->empty())
+          report(n->source(), "node.name must not be empty");
+        else
+          cfg.name = *s;
+      }
+    if (auto n = tbl.get("listen"))
+      if (auto s = string(*n, "node.listen")) {
+        if (auto hp = parse_host_port(*s))
+          cfg.listen = *hp;
+        else
+          report(n->source(), "node.listen '" + *s
+                                + "' is not HOST:PORT (e.g. "
+                                  "\"127.0.0.1:7700\", port 0 = any)");
+      }
+    if (auto n = tbl.get("drain"))
+      if (auto d = duration(*n, "node.drain"))
+        cfg.drain = *d;
+  }
+
+  void read_limits(const toml::table& tbl, limits_config& lim) {
+    check_keys(tbl, "[limits]", {"timeout", "max_in_flight", "max_payload"});
+    if (auto n = tbl.get("timeout"))
+      if (auto d = duration(*n, "limits.timeout"))
+        lim.timeout = *d;
+    if (auto n = tbl.get("max_in_flight"))
+      if (auto i = positive(*n, "limits.max_in_flight"))
+        lim.max_in_flight = *i;
+    if (auto n = tbl.get("max_payload"))
+      if (auto x = size(*n, "limits.max_payload"))
+        lim.max_payload = *x;
+  }
+
+  std::optional<route_config> read_route(const toml::table& tbl) {
+    check_keys(tbl, "[[route]]",
+               {"name", "handler", "exec", "plugin", "workers", "policy",
+                "timeout", "max_in_flight", "max_payload", "env"});
+    route_config r;
+    r.position = at(tbl.source());
+    bool ok = true;
+    if (auto n = tbl.get("name")) {
+      if (auto s = string(*n, "route.name")) {
+        if (s->empty()) {
+          report(n->source(), "route.name must not be empty");
+          ok = false;
+        }
+        r.name = *s;
+      } else {
+        ok = false;
+      }
+    } else {
+      report(tbl.source(), "a [[route]] needs a name");
+      ok = false;
+    }
+    auto label = "route '" + r.name + "'";
+    std::string chosen_key;
+    // Exactly one of handler / exec / plugin; a second one is reported
+    // where it stands in the file.
+    std::vector<std::pair<std::string_view, const toml::node*>> present;
+    for (auto key : {"handler", "exec", "plugin"})
+      if (auto n = tbl.get(key))
+        present.emplace_back(key, n);
+    std::sort(present.begin(), present.end(), [](auto& x, auto& y) {
+      auto& a = x.second->source().begin;
+      auto& b = y.second->source().begin;
+      return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+    const toml::node* chosen = nullptr;
+    for (auto& [key, n] : present) {
+      if (chosen != nullptr) {
+        report(n->source(), label + " has both " + chosen_key + " and "
+                              + std::string{key}
+                              + " (choose one of handler, exec, plugin)");
+        ok = false;
+        continue;
+      }
+      chosen = n;
+      chosen_key = std::string{key};
+      r.handler_position = at(n->source());
+      if (key == "handler") {
+        r.kind = handler_kind::builtin;
+        if (auto s = string(*n, label + " handler"))
+          r.builtin = *s;
+        else
+          ok = false;
+      } else if (key == "plugin") {
+        r.kind = handler_kind::plugin;
+        if (auto s = string(*n, label + " plugin"))
+          r.plugin = *s;
+        else
+          ok = false;
+      } else {
+        r.kind = handler_kind::exec;
+        auto arr = n->as_array();
+        if (!arr || arr->empty()) {
+          report(n->source(), label
+                                + " exec must be a non-empty array of "
+                                  "strings (the program and its arguments)");
+          ok = false;
+        } else {
+          for (auto&& elem : *arr) {
+            if (auto s = elem.as_string()) {
+              r.argv.push_back(s->get());
+            } else {
+              report(elem.source(), label + " exec arguments must be "
+                                            "strings, not "
+                                      + type_of(elem));
+              ok = false;
+            }
+          }
+        }
+      }
+    }
+    if (chosen == nullptr) {
+      report(tbl.source(), label + " needs one of handler, exec or plugin");
+      ok = false;
+    }
+    if (auto n = tbl.get("env")) {
+      if (r.kind != handler_kind::exec || chosen == nullptr) {
+        report(n->source(), label + " env is only for exec routes");
+        ok = false;
+      } else if (auto t = n->as_table()) {
+        for (auto&& [key, value] : *t) {
+          if (auto s = string(value, label + " env." + std::string{key.str()}))
+            r.env.emplace(std::string{key.str()}, *s);
+          else
+            ok = false;
+        }
+      } else {
+        report(n->source(),
+               label + " env must be a table, not " + type_of(*n));
+        ok = false;
+      }
+    }
+    if (auto n = tbl.get("workers")) {
+      if (auto i = positive(*n, label + " workers"))
+        r.workers = static_cast<size_t>(*i);
+      else
+        ok = false;
+    }
+    if (auto n = tbl.get("policy")) {
+      if (auto s = string(*n, label + " policy")) {
+        if (auto p = core::parse_policy_kind(*s)) {
+          r.policy = *p;
+        } else {
+          report(n->source(), label + " policy '" + *s
+                                + "' is unknown (round_robin, random, "
+                                  "least_loaded, consistent_hash, "
+                                  "broadcast)");
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (auto n = tbl.get("timeout")) {
+      if (auto d = duration(*n, label + " timeout"))
+        r.timeout = *d;
+      else
+        ok = false;
+    }
+    if (auto n = tbl.get("max_in_flight")) {
+      if (auto i = positive(*n, label + " max_in_flight"))
+        r.max_in_flight = *i;
+      else
+        ok = false;
+    }
+    if (auto n = tbl.get("max_payload")) {
+      if (auto x = size(*n, label + " max_payload"))
+        r.max_payload = *x;
+      else
+        ok = false;
+    }
+    if (!ok)
+      return std::nullopt;
+    return r;
+  }
+
+  load_result read(const toml::table& root) {
+    node_config cfg;
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0')
+      cfg.name = host;
+    else
+      cfg.name = "switchboard";
+    check_keys(root, "the top level", {"node", "limits", "route"});
+    if (auto n = root.get("node")) {
+      if (auto t = n->as_table())
+        read_node(*t, cfg);
+      else
+        report(n->source(), "node must be a table ([node])");
+    }
+    if (auto n = root.get("limits")) {
+      if (auto t = n->as_table())
+        read_limits(*t, cfg.limits);
+      else
+        report(n->source(), "limits must be a table ([limits])");
+    }
+    if (auto n = root.get("route")) {
+      auto arr = n->as_array();
+      if (!arr || !arr->is_array_of_tables()) {
+        report(n->source(), "route must be an array of tables ([[route]])");
+      } else {
+        std::set<std::string> names;
+        for (auto&& elem : *arr) {
+          // Duplicates are found even among routes with other problems.
+          bool duplicate = false;
+          if (auto name_node = elem.as_table()->get("name"))
+            if (auto name = name_node->as_string())
+              if (!name->get().empty() && !names.insert(name->get()).second) {
+                report(name_node->source(),
+                       "duplicate route name '" + name->get() + "'");
+                duplicate = true;
+              }
+          auto r = read_route(*elem.as_table());
+          if (r && !duplicate)
+            cfg.routes.push_back(std::move(*r));
+        }
+      }
+    }
+    load_result result;
+    result.problems = std::move(problems_);
+    // Report in document order, whatever order the checks ran in.
+    std::stable_sort(result.problems.begin(), result.problems.end(),
+                     [](const problem& x, const problem& y) {
+                       return x.where.line != y.where.line
+                                ? x.where.line < y.where.line
+                                : x.where.column < y.where.column;
+                     });
+    if (result.problems.empty())
+      result.config = std::move(cfg);
+    return result;
+  }
+
+private:
+  std::string source_;
+  std::vector<problem> problems_;
+};
+
+} // namespace
+
+load_result parse_config(std::string_view text, const std::string& source) {
+  reader rd{source};
+  try {
+    auto root = toml::parse(text, source);
+    return rd.read(root);
+  } catch (const toml::parse_error& e) {
+    load_result result;
+    result.problems.push_back({rd.at(e.source()), std::string{e.description()}});
+    return result;
+  }
+}
+
+load_result load_config_file(const std::string& path) {
+  auto fail = [&](std::string why) {
+    load_result result;
+    result.problems.push_back({{path, 0, 0}, "cannot read the file: " + why});
+    return result;
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return fail("it is a directory");
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return fail(std::strerror(errno));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return parse_config(buf.str(), path);
+}
+
+} // namespace switchboard::config

@@ -1,0 +1,114 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchboard/core/policy.hpp"
+
+namespace switchboard::config {
+
+/// Where something stands in a configuration file (1-based).
+struct source_position {
+  std::string file;
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
+/// One problem found in a configuration, with where it is.
+struct problem {
+  source_position where;
+  std::string message;
+};
+
+/// Renders `FILE:LINE:COL: message`.
+std::string to_string(const problem& x);
+
+/// A `HOST:PORT` to listen on or connect to.
+struct host_port {
+  std::string host;
+  uint16_t port = 0;
+};
+
+/// Defaults every route inherits (`[limits]`).
+struct limits_config {
+  std::chrono::nanoseconds timeout = std::chrono::seconds{5};
+  int64_t max_in_flight = 10000;
+  uint64_t max_payload = 1024 * 1024;
+};
+
+/// How a route's requests are handled.
+enum class handler_kind : uint8_t { builtin, exec, plugin };
+
+std::string_view to_string(handler_kind x) noexcept;
+
+/// One `[[route]]`.
+struct route_config {
+  std::string name;
+  handler_kind kind = handler_kind::builtin;
+  /// `handler = "..."`: the built-in's name.
+  std::string builtin;
+  /// `exec = [...]`: the program and its arguments (never a shell).
+  std::vector<std::string> argv;
+  /// `env = {...}`: the child's whole environment (empty if not given).
+  std::map<std::string, std::string> env;
+  /// `plugin = "..."`: path of the shared library.
+  std::string plugin;
+  size_t workers = 1;
+  core::policy_kind policy = core::policy_kind::round_robin;
+  /// Per-route overrides of `[limits]`; unset means "use the limit".
+  std::optional<std::chrono::nanoseconds> timeout;
+  std::optional<int64_t> max_in_flight;
+  std::optional<uint64_t> max_payload;
+  /// Where the route's table and its handler value stand, for the errors
+  /// that only the daemon can find (a missing program, a bad plugin).
+  source_position position;
+  source_position handler_position;
+};
+
+/// A whole node: `[node]`, `[limits]` and every `[[route]]`.
+struct node_config {
+  /// `[node] name`; defaults to the host name.
+  std::string name;
+  /// `[node] listen`; unset means "do not listen".
+  std::optional<host_port> listen;
+  /// `[node] drain`: how long a stopping node lets requests finish.
+  std::chrono::nanoseconds drain = std::chrono::seconds{10};
+  limits_config limits;
+  std::vector<route_config> routes;
+};
+
+/// The outcome of reading a configuration: a config, or every problem.
+struct load_result {
+  std::optional<node_config> config;
+  std::vector<problem> problems;
+};
+
+/// Parses `"250ms"`, `"5s"`, `"1m"`, `"1h"`, `"100us"`, `"10ns"` (a
+/// non-negative integer and a unit). Nothing for anything else.
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view x);
+
+/// Parses `"512B"`, `"64KiB"`, `"1MiB"`, `"2GiB"` (binary units only).
+std::optional<uint64_t> parse_size(std::string_view x);
+
+/// Parses `"HOST:PORT"` (`[::1]:7700` for IPv6; port 0 = any).
+std::optional<host_port> parse_host_port(std::string_view x);
+
+/// Reads a configuration from TOML text. Every problem is reported (not
+/// just the first) with the position of the offending key or value:
+/// syntax errors, unknown keys, wrong types, bad durations/sizes/addresses,
+/// duplicate route names, and a route with none or several of `handler` /
+/// `exec` / `plugin`. Nothing here touches the file system.
+load_result parse_config(std::string_view text, const std::string& source);
+
+/// Reads and parses the file at `path`.
+load_result load_config_file(const std::string& path);
+
+/// The configuration `switchboard serve` runs without `--config`.
+extern const char* const default_config_text;
+
+} // namespace switchboard::config
