@@ -34,6 +34,10 @@ using unwatch_atom = caf::atom_constant<caf::atom("sb_unwatch")>;
 /// `(sb_event, route_event)`: sent to watchers on every route change.
 using route_event_atom = caf::atom_constant<caf::atom("sb_event")>;
 
+/// `(sb_dlvr, token, message | error)`: a deferred reply posted to its
+/// worker from another thread (see `deferred_reply::post`).
+using deliver_atom = caf::atom_constant<caf::atom("sb_dlvr")>;
+
 /// Internal: a removed route has no request in flight any more.
 using drained_atom = caf::atom_constant<caf::atom("sb_drained")>;
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +38,14 @@ public:
 
   void deliver(caf::error err);
 
+  /// Like `deliver`, but safe from any thread: sends the result to the
+  /// worker, which delivers it in its own context. For handlers that wait
+  /// on something outside CAF (a child process, a socket) on a thread of
+  /// their own.
+  void post(caf::message value);
+
+  void post(caf::error err);
+
   /// Returns whether this still owes a reply.
   bool pending() const noexcept {
     return token_ != 0;
@@ -57,6 +66,9 @@ public:
 
   /// The name of the route being served.
   virtual const std::string& route() const = 0;
+
+  /// When the current request's deadline passes (steady clock).
+  virtual std::chrono::steady_clock::time_point deadline() const = 0;
 
   /// Takes over the reply: the handler will deliver it later. At most once
   /// per request.

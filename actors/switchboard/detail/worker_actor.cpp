@@ -6,6 +6,7 @@
 #include <caf/detail/scope_guard.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/mailbox_element.hpp>
+#include <caf/send.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
 #include "switchboard/atoms.hpp"
@@ -75,6 +76,10 @@ const std::string& worker_actor::route() const {
   return route_->name;
 }
 
+worker_actor::steady::time_point worker_actor::deadline() const {
+  return current_deadline_;
+}
+
 caf::behavior worker_actor::make_behavior() {
   // A continuation that throws kills the worker; its owed replies then get
   // `handler_failed` (see on_exit) and the registry restarts it.
@@ -119,6 +124,12 @@ caf::behavior worker_actor::make_behavior() {
       if (tick_at_ && tick_at_->time_since_epoch().count() == at)
         tick_at_.reset();
       expire_deferred();
+    },
+    [this](deliver_atom, uint64_t token, caf::message& value) {
+      finish(token, std::move(value));
+    },
+    [this](deliver_atom, uint64_t token, caf::error& err) {
+      finish(token, std::move(err));
     },
     [this](retire_atom) {
       retiring_ = true;
@@ -320,6 +331,20 @@ void deferred_reply::deliver(caf::error err) {
   auto token = std::exchange(token_, 0);
   if (auto ptr = caf::actor_cast<caf::abstract_actor*>(worker_))
     static_cast<detail::worker_actor*>(ptr)->finish(token, std::move(err));
+}
+
+void deferred_reply::post(caf::message value) {
+  if (token_ == 0)
+    return;
+  auto token = std::exchange(token_, 0);
+  caf::anon_send(worker_, deliver_atom::value, token, std::move(value));
+}
+
+void deferred_reply::post(caf::error err) {
+  if (token_ == 0)
+    return;
+  auto token = std::exchange(token_, 0);
+  caf::anon_send(worker_, deliver_atom::value, token, std::move(err));
 }
 
 handler_context::~handler_context() = default;

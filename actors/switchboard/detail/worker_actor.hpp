@@ -33,6 +33,8 @@ namespace switchboard::detail {
 /// waits for its timeout because its worker died.
 class worker_actor : public caf::event_based_actor, public handler_context {
 public:
+  using steady = std::chrono::steady_clock;
+
   worker_actor(caf::actor_config& cfg, route_ptr route,
                std::shared_ptr<core::worker_load> load,
                std::unique_ptr<invoker> impl);
@@ -50,6 +52,8 @@ public:
   caf::event_based_actor* self() override;
 
   const std::string& route() const override;
+
+  steady::time_point deadline() const override;
 
   deferred_reply defer() override;
 
@@ -72,7 +76,6 @@ public:
   void finish(uint64_t token, caf::error err);
 
 private:
-  using steady = std::chrono::steady_clock;
 
   void handle(uint64_t call_id, int64_t sent_at_ns, int64_t timeout_ns,
               const caf::message& args);
