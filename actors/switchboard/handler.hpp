@@ -51,6 +51,24 @@ public:
     reply_.deliver(std::move(err));
   }
 
+  /// Delivers the value after `delay`, on a timer (no thread waits).
+  template <class T = R,
+            class = std::enable_if_t<!std::is_void_v<T>>>
+  void deliver_after(caf::timespan delay, T value) {
+    reply_.post_after(delay, caf::make_message(std::move(value)));
+  }
+
+  /// Delivers from any thread (the worker delivers it in its context).
+  template <class T = R,
+            class = std::enable_if_t<!std::is_void_v<T>>>
+  void post(T value) {
+    reply_.post(caf::make_message(std::move(value)));
+  }
+
+  void post(caf::error err) {
+    reply_.post(std::move(err));
+  }
+
   /// Returns whether the reply is still owed.
   bool pending() const noexcept {
     return reply_.pending();

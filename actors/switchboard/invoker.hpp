@@ -13,6 +13,7 @@
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
+#include <caf/timespan.hpp>
 
 namespace switchboard {
 
@@ -45,6 +46,9 @@ public:
   void post(caf::message value);
 
   void post(caf::error err);
+
+  /// Posts `value` to the worker after `delay` (a timer, no thread waits).
+  void post_after(caf::timespan delay, caf::message value);
 
   /// Returns whether this still owes a reply.
   bool pending() const noexcept {

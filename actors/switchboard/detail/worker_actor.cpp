@@ -347,6 +347,14 @@ void deferred_reply::post(caf::error err) {
   caf::anon_send(worker_, deliver_atom::value, token, std::move(err));
 }
 
+void deferred_reply::post_after(caf::timespan delay, caf::message value) {
+  if (token_ == 0)
+    return;
+  auto token = std::exchange(token_, 0);
+  caf::delayed_anon_send(worker_, delay, deliver_atom::value, token,
+                         std::move(value));
+}
+
 handler_context::~handler_context() = default;
 
 invoker::~invoker() = default;

@@ -275,6 +275,13 @@ public:
                                         input, deadline = ctx.deadline(),
                                         route = ctx.route(), reply,
                                         done]() mutable {
+                             // A child that exits without reading its stdin
+                             // must not kill the process with SIGPIPE:
+                             // block it here, write() then fails (EPIPE).
+                             sigset_t pipe_only;
+                             sigemptyset(&pipe_only);
+                             sigaddset(&pipe_only, SIGPIPE);
+                             pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
                              auto res = run(*spec, input, deadline, *children);
                              switch (res.kind) {
                                case run_result::ok:
