@@ -1,6 +1,8 @@
 #include "switchboard/error.hpp"
 
 #include <caf/actor_system_config.hpp>
+
+#include "switchboard/core/route_info.hpp"
 #include <caf/message.hpp>
 #include <caf/make_message.hpp>
 
@@ -42,6 +44,9 @@ std::string describe(const caf::error& x) {
 }
 
 void register_error_category(caf::actor_system_config& cfg) {
+  cfg.add_message_type<core::route_info>("switchboard::route_info");
+  cfg.add_message_type<std::vector<core::route_info>>(
+    "std::vector<switchboard::route_info>");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {

@@ -30,7 +30,8 @@ std::string message_of(const caf::error& x);
 std::string describe(const caf::error& x);
 
 /// Registers the category with CAF so that `to_string` on an error and
-/// CAF's own logs print switchboard errors by name.
+/// CAF's own logs print switchboard errors by name, and the message types
+/// that cross the network (route listings).
 void register_error_category(caf::actor_system_config& cfg);
 
 } // namespace switchboard

@@ -149,6 +149,4 @@ public:
 } // namespace switchboard
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::route_spec)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::core::route_info)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<switchboard::core::route_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::core::route_event)

@@ -80,6 +80,7 @@ void route_state::release(int64_t n) {
 core::route_info route_state::info() const {
   core::route_info result;
   result.name = name;
+  result.kind = spec.kind();
   result.policy = options.policy;
   result.in_flight = in_flight.load(std::memory_order_relaxed);
   result.restarts = restarts.load(std::memory_order_relaxed);

@@ -11,6 +11,8 @@ namespace switchboard::core {
 /// A snapshot of one route, as `list` reports it.
 struct route_info {
   std::string name;
+  /// How the route handles requests: "function", "async", "exec", ...
+  std::string kind;
   /// Live workers in the pool.
   size_t workers = 0;
   policy_kind policy = policy_kind::round_robin;
@@ -22,5 +24,12 @@ struct route_info {
   /// Worker restarts since the route was added.
   uint64_t restarts = 0;
 };
+
+/// Lets CAF serialize a route_info (for `list` across the network).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, route_info& x) {
+  return f(x.name, x.kind, x.workers, x.policy, x.in_flight, x.completed,
+           x.failed, x.restarts);
+}
 
 } // namespace switchboard::core

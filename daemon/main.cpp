@@ -1,0 +1,376 @@
+// switchboard: the standalone node and its command line.
+//
+//   switchboard serve [--config FILE]
+//   switchboard call [--connect HOST:PORT] [--timeout D] ROUTE [PAYLOAD]
+//   switchboard routes [--connect HOST:PORT] [--json]
+//   switchboard check-config FILE
+//
+// Exit codes: 0 success; 1 the route answered an error; 2 usage or
+// configuration error; 3 cannot reach the node.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "switchboard/config/node_config.hpp"
+#include "switchboard/daemon/node_setup.hpp"
+#include "switchboard/switchboard.hpp"
+
+using namespace switchboard;
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_route_error = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_unreachable = 3;
+
+void print_problems(const std::vector<config::problem>& xs) {
+  for (auto& x : xs)
+    std::cerr << config::to_string(x) << '\n';
+}
+
+/// Reads and plans a configuration; prints problems. Empty on failure.
+std::optional<std::pair<config::node_config, daemon::node_plan>>
+read_config(const std::string& path) {
+  auto loaded = path.empty()
+                  ? config::parse_config(config::default_config_text,
+                                         "<built-in default>")
+                  : config::load_config_file(path);
+  if (!loaded.config) {
+    print_problems(loaded.problems);
+    return std::nullopt;
+  }
+  auto plan = daemon::plan_node(*loaded.config);
+  if (!plan.problems.empty()) {
+    print_problems(plan.problems);
+    return std::nullopt;
+  }
+  return std::make_pair(std::move(*loaded.config), std::move(plan));
+}
+
+void configure(caf::actor_system_config& cfg) {
+  cfg.load<caf::io::middleman>();
+  register_error_category(cfg);
+}
+
+std::string describe_for_cli(const caf::error& err) {
+  if (code_of(err))
+    return describe(err);
+  return caf::to_string(err);
+}
+
+// -- serve ----------------------------------------------------------------------
+
+/// Applies a new plan to a running router: adds, removes and replaces
+/// routes so that the router serves exactly the plan.
+void apply_reload(router& sb, std::map<std::string, config::route_config>& live,
+                  daemon::node_plan& plan) {
+  std::map<std::string, daemon::planned_route*> next;
+  for (auto& r : plan.routes)
+    next.emplace(r.spec.name, &r);
+  int added = 0, removed = 0, replaced = 0;
+  for (auto i = live.begin(); i != live.end();) {
+    if (next.count(i->first) == 0) {
+      if (auto err = sb.remove(i->first))
+        std::cerr << "reload: cannot remove route '" << i->first
+                  << "': " << describe(err) << '\n';
+      ++removed;
+      i = live.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& [name, r] : next) {
+    auto i = live.find(name);
+    if (i == live.end()) {
+      if (auto err = sb.add(name, r->spec.impl, r->spec.options)) {
+        std::cerr << "reload: cannot add route '" << name
+                  << "': " << describe(err) << '\n';
+        continue;
+      }
+      ++added;
+      live.emplace(name, r->source);
+    } else if (!daemon::same_route(i->second, r->source)) {
+      if (auto err = sb.replace(name, r->spec.impl, r->spec.options)) {
+        std::cerr << "reload: cannot replace route '" << name
+                  << "': " << describe(err) << '\n';
+        continue;
+      }
+      ++replaced;
+      i->second = r->source;
+    }
+  }
+  std::cerr << "reloaded: " << added << " added, " << removed << " removed, "
+            << replaced << " replaced\n";
+}
+
+int serve(const std::string& config_path) {
+  // Signals are taken synchronously by this thread; every thread CAF
+  // starts inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (auto s : {SIGTERM, SIGINT, SIGHUP})
+    sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  auto initial = read_config(config_path);
+  if (!initial)
+    return exit_usage;
+  auto& [cfg, plan] = *initial;
+  caf::actor_system_config sys_cfg;
+  configure(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  router sb{sys};
+  std::map<std::string, config::route_config> live;
+  for (auto& r : plan.routes) {
+    if (auto err = sb.add(r.spec.name, r.spec.impl, r.spec.options)) {
+      std::cerr << config::to_string({r.source.position, describe(err)})
+                << '\n';
+      return exit_usage;
+    }
+    live.emplace(r.spec.name, r.source);
+  }
+  std::cerr << "node " << cfg.name << ": " << live.size() << " route(s)\n";
+  if (cfg.listen) {
+    auto port = sys.middleman().publish(sb.registry(), cfg.listen->port,
+                                        cfg.listen->host.c_str(), true);
+    if (!port) {
+      std::cerr << "error: cannot listen on " << cfg.listen->host << ':'
+                << cfg.listen->port << ": " << sys.render(port.error())
+                << '\n';
+      return exit_usage;
+    }
+    std::cout << "listening on " << cfg.listen->host << ':' << *port
+              << std::endl;
+  }
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0)
+      continue;
+    if (sig == SIGHUP) {
+      if (config_path.empty()) {
+        std::cerr << "reload: running on the built-in default, nothing to "
+                     "re-read\n";
+        continue;
+      }
+      auto next = read_config(config_path);
+      if (!next) {
+        std::cerr << "reload: configuration invalid, keeping the old one\n";
+        continue;
+      }
+      apply_reload(sb, live, next->second);
+      continue;
+    }
+    break;
+  }
+  std::cerr << "stopping: draining requests in flight\n";
+  if (auto err = sb.shutdown(cfg.drain))
+    std::cerr << "drain: " << describe_for_cli(err) << '\n';
+  sys.middleman().unpublish(sb.registry());
+  return exit_ok;
+}
+
+// -- client commands --------------------------------------------------------------
+
+/// Connects to a node's registry; prints why not and returns nothing.
+std::optional<caf::actor> connect_to(caf::actor_system& sys,
+                                     const config::host_port& hp) {
+  auto registry = sys.middleman().remote_actor(hp.host, hp.port);
+  if (!registry) {
+    std::cerr << "error: cannot reach " << hp.host << ':' << hp.port << ": "
+              << sys.render(registry.error()) << '\n';
+    return std::nullopt;
+  }
+  return *registry;
+}
+
+int call(const config::host_port& hp, std::chrono::nanoseconds timeout,
+         const std::string& route, const std::string& payload) {
+  caf::actor_system_config sys_cfg;
+  configure(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  auto registry = connect_to(sys, hp);
+  if (!registry)
+    return exit_unreachable;
+  int rc = exit_ok;
+  caf::scoped_actor self{sys};
+  self->request(*registry, timeout, call_atom::value, route, payload)
+    .receive(
+      [&](std::string& out) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        std::fflush(stdout);
+      },
+      [&](caf::error& err) {
+        if (code_of(err)) {
+          std::cerr << "error: " << describe(err) << '\n';
+          rc = exit_route_error;
+        } else if (err == caf::sec::request_timeout) {
+          std::cerr << "error: timeout: route '" << route
+                    << "' did not answer within the --timeout\n";
+          rc = exit_route_error;
+        } else if (err == caf::sec::unexpected_response) {
+          // A reply that is not bytes (e.g. a plugin returning numbers).
+          std::cout << caf::to_string(err.context()) << std::endl;
+        } else {
+          std::cerr << "error: lost the node: " << sys.render(err) << '\n';
+          rc = exit_unreachable;
+        }
+      });
+  return rc;
+}
+
+std::string json_escape(const std::string& x) {
+  std::string out;
+  for (auto c : x) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+int routes(const config::host_port& hp, bool json) {
+  caf::actor_system_config sys_cfg;
+  configure(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  auto registry = connect_to(sys, hp);
+  if (!registry)
+    return exit_unreachable;
+  int rc = exit_ok;
+  caf::scoped_actor self{sys};
+  self->request(*registry, std::chrono::seconds{10}, list_atom::value)
+    .receive(
+      [&](std::vector<core::route_info>& xs) {
+        if (json) {
+          std::cout << "[";
+          for (size_t i = 0; i < xs.size(); ++i) {
+            auto& x = xs[i];
+            std::cout << (i == 0 ? "" : ",") << "\n  {\"name\": \""
+                      << json_escape(x.name) << "\", \"kind\": \""
+                      << json_escape(x.kind) << "\", \"workers\": "
+                      << x.workers << ", \"policy\": \""
+                      << core::to_string(x.policy) << "\", \"in_flight\": "
+                      << x.in_flight << ", \"completed\": " << x.completed
+                      << ", \"failed\": " << x.failed
+                      << ", \"restarts\": " << x.restarts << "}";
+          }
+          std::cout << (xs.empty() ? "]" : "\n]") << std::endl;
+          return;
+        }
+        std::printf("%-24s %-10s %7s %-16s %9s\n", "NAME", "KIND", "WORKERS",
+                    "POLICY", "IN_FLIGHT");
+        for (auto& x : xs)
+          std::printf("%-24s %-10s %7zu %-16s %9lld\n", x.name.c_str(),
+                      x.kind.c_str(), x.workers,
+                      std::string{core::to_string(x.policy)}.c_str(),
+                      static_cast<long long>(x.in_flight));
+      },
+      [&](caf::error& err) {
+        std::cerr << "error: lost the node: " << sys.render(err) << '\n';
+        rc = exit_unreachable;
+      });
+  return rc;
+}
+
+int check_config(const std::string& path) {
+  auto checked = read_config(path);
+  if (!checked)
+    return exit_usage;
+  std::cout << path << ": ok, " << checked->second.routes.size()
+            << " route(s)\n";
+  return exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"switchboard: a request router on the C++ Actor Framework"};
+  app.require_subcommand(1);
+  std::string config_path;
+  auto serve_cmd = app.add_subcommand(
+    "serve", "run a node in the foreground (logs to stderr)");
+  serve_cmd->add_option("--config", config_path,
+                        "TOML configuration (default: built-in, listens on "
+                        "127.0.0.1:7700 with an echo route)");
+  std::string connect = "127.0.0.1:7700";
+  std::string timeout_text = "5s";
+  std::string route;
+  std::string payload_arg = "-";
+  auto call_cmd = app.add_subcommand(
+    "call", "call a route; PAYLOAD (or stdin when omitted or -) is sent as "
+            "bytes, the reply goes to stdout");
+  call_cmd->add_option("--connect", connect, "node address HOST:PORT");
+  call_cmd->add_option("--timeout", timeout_text,
+                       "how long to wait, e.g. 250ms, 5s");
+  call_cmd->add_option("ROUTE", route, "route name")->required();
+  call_cmd->add_option("PAYLOAD", payload_arg, "payload, or - for stdin");
+  bool json = false;
+  auto routes_cmd = app.add_subcommand(
+    "routes", "list a node's routes: name, kind, workers, policy, in flight");
+  routes_cmd->add_option("--connect", connect, "node address HOST:PORT");
+  routes_cmd->add_flag("--json", json, "print JSON");
+  std::string check_path;
+  auto check_cmd = app.add_subcommand(
+    "check-config", "validate a configuration without starting anything");
+  check_cmd->add_option("FILE", check_path, "TOML configuration")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return exit_usage;
+  }
+  if (*serve_cmd)
+    return serve(config_path);
+  if (*check_cmd)
+    return check_config(check_path);
+  auto hp = config::parse_host_port(connect);
+  if (!hp) {
+    std::cerr << "error: --connect '" << connect << "' is not HOST:PORT\n";
+    return exit_usage;
+  }
+  if (*routes_cmd)
+    return routes(*hp, json);
+  auto timeout = config::parse_duration(timeout_text);
+  if (!timeout || timeout->count() <= 0) {
+    std::cerr << "error: --timeout '" << timeout_text
+              << "' is not a duration (e.g. 250ms, 5s)\n";
+    return exit_usage;
+  }
+  std::string payload;
+  if (payload_arg == "-")
+    payload.assign(std::istreambuf_iterator<char>{std::cin},
+                   std::istreambuf_iterator<char>{});
+  else
+    payload = payload_arg;
+  return call(*hp, *timeout, route, payload);
+}

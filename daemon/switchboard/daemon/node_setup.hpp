@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "switchboard/config/node_config.hpp"
+#include "switchboard/router.hpp"
+
+namespace switchboard::daemon {
+
+/// A route ready for the router, with the `[[route]]` it came from.
+struct planned_route {
+  route_spec spec;
+  config::route_config source;
+};
+
+/// The routes of a node, or every problem that stops them from running.
+struct node_plan {
+  std::vector<planned_route> routes;
+  std::vector<config::problem> problems;
+};
+
+/// Turns a parsed configuration into routes, checking what only the
+/// machine can tell, each at the position of its `[[route]]` value: an
+/// unknown built-in, an exec program that does not exist or is not
+/// executable (a bare name is looked up in PATH), a plugin that fails to
+/// load or lacks its entry point. Route options come from the route, else
+/// from `[limits]`.
+node_plan plan_node(const config::node_config& cfg);
+
+/// Whether two `[[route]]`s configure the same route (positions aside).
+bool same_route(const config::route_config& x, const config::route_config& y);
+
+} // namespace switchboard::daemon
