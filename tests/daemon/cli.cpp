@@ -201,3 +201,8 @@ TEST_CASE("SIGHUP applies a valid new config and keeps the old one when invalid"
   CHECK(stopped.exit_code == 0);
   CHECK(stopped.err.find("reload: configuration invalid") != std::string::npos);
 }
+
+TEST_CASE("the annotated example configuration passes check-config") {
+  auto res = run({bin, "check-config", EXAMPLE_CONFIG});
+  CHECK(res.exit_code == 0);
+}
