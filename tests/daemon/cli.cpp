@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -205,4 +207,94 @@ TEST_CASE("SIGHUP applies a valid new config and keeps the old one when invalid"
 TEST_CASE("the annotated example configuration passes check-config") {
   auto res = run({bin, "check-config", EXAMPLE_CONFIG});
   CHECK(res.exit_code == 0);
+}
+
+TEST_CASE("check-config reports each class of problem at its line and column") {
+  struct bad_case {
+    const char* toml;
+    const char* where;
+    const char* says;
+  };
+  const bad_case cases[] = {
+    {"[node]\nname = \"a\"\nlisten = \n", "3:10", ""},                 // syntax
+    {"[node]\nlistne = \"127.0.0.1:1\"\n", "2:1", "listne"},           // unknown key
+    {"[limits]\nmax_in_flight = \"many\"\n", "2:17", "max_in_flight"}, // type
+    {"[limits]\ntimeout = \"5 s\"\n", "2:11", "timeout"},              // duration
+    {"[limits]\nmax_payload = \"1MB\"\n", "2:15", "max_payload"},      // size
+    {"[[route]]\nname = \"a\"\nhandler = \"echo\"\n[[route]]\nname = \"a\"\n"
+     "handler = \"echo\"\n",
+     "5:8", "duplicate"},                                             // dup
+    {"[[route]]\nname = \"a\"\n", "1:1", "needs one of"},             // none
+    {"[[route]]\nname = \"a\"\nhandler = \"echo\"\nexec = [\"/bin/cat\"]\n",
+     "4:8", "both"},                                                  // two
+    {"[[route]]\nname = \"a\"\nexec = [\"/tmp/sb-cli-plain\"]\n", "3:8",
+     "not executable"},                                               // exec
+    {"[[route]]\nname = \"a\"\nplugin = \"/tmp/sb-cli-plain\"\n", "3:10",
+     "cannot load"},                                                  // plugin
+    {"[[route]]\nname = \"a\"\nplugin = \"libm.so.6\"\n", "3:10",
+     "switchboard_plugin_init"},                                      // entry
+    {"[node]\nlisten = \"localhost\"\n", "2:10", "listen"},           // listen
+  };
+  scratch s;
+  // A plain file: neither executable nor a shared library.
+  std::ofstream{"/tmp/sb-cli-plain"} << "plain\n";
+  ::chmod("/tmp/sb-cli-plain", 0644);
+  for (auto& c : cases) {
+    auto path = s.write("case.toml", c.toml);
+    auto res = run({bin, "check-config", path});
+    INFO(c.toml << "\n-> " << res.err);
+    CHECK(res.exit_code == 2);
+    CHECK(res.err.find(path + ":" + c.where + ": ") != std::string::npos);
+    CHECK(res.err.find(c.says) != std::string::npos);
+  }
+}
+
+TEST_CASE("a reload that removes a route lets its in-flight request finish") {
+  scratch s;
+  auto path = s.write("r.toml", base_config("\n[[route]]\nname = \"sleep\"\n"
+                                            "handler = \"sleep\"\n"));
+  daemon_process d{path};
+  process slow{{bin, "call", "--connect", d.address, "sleep", "1500ms"}};
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto routes = run({bin, "routes", "--connect", d.address, "--json"});
+    if (routes.out.find("\"name\": \"sleep\", \"kind\": \"async\", "
+                        "\"workers\": 1, \"policy\": \"round_robin\", "
+                        "\"in_flight\": 1")
+        != std::string::npos)
+      break;
+  }
+  s.write("r.toml", base_config());
+  d.proc->signal(SIGHUP);
+  process_result gone;
+  for (int attempt = 0; attempt < 200 && gone.exit_code != 1; ++attempt)
+    gone = d.call({"sleep", "1ms"});
+  CHECK(gone.err.find("no_such_route") != std::string::npos);
+  auto res = slow.wait(30s);
+  CHECK(res.exit_code == 0);
+  CHECK(res.out == "slept 1500ms");
+  CHECK(d.stop().exit_code == 0);
+}
+
+TEST_CASE("exec routes through the daemon: failure, timeout and oversized output") {
+  scratch s;
+  auto path = s.write(
+    "x.toml",
+    base_config("\n[[route]]\nname = \"bad\"\nexec = [\"/bin/sh\", \"-c\", "
+                "\"echo oops >&2; exit 4\"]\n"
+                "\n[[route]]\nname = \"slow\"\nexec = [\"/bin/sleep\", \"30\"]\n"
+                "timeout = \"300ms\"\n"
+                "\n[[route]]\nname = \"big\"\nexec = [\"/usr/bin/head\", \"-c\", "
+                "\"5000\", \"/dev/zero\"]\nmax_payload = \"1KiB\"\n"));
+  daemon_process d{path};
+  auto bad = d.call({"bad", "x"});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("error: handler_failed: ") != std::string::npos);
+  CHECK(bad.err.find("oops") != std::string::npos);
+  auto slow = d.call({"slow", "x"});
+  CHECK(slow.exit_code == 1);
+  CHECK(slow.err.find("error: timeout: ") != std::string::npos);
+  auto big = d.call({"big", "x"});
+  CHECK(big.exit_code == 1);
+  CHECK(big.err.find("max_payload") != std::string::npos);
+  CHECK(d.stop().exit_code == 0);
 }
