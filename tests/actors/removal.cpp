@@ -138,3 +138,25 @@ TEST_CASE("moving a router into another stops the registry it replaced") {
   CHECK(f.sb->registry() != old_registry);
   REQUIRE(!f.add("after", [](int32_t x) { return x; }));
 }
+
+TEST_CASE("a second shutdown request is answered when the drain completes, not before") {
+  fixture f;
+  auto held = std::make_shared<std::vector<responder<int32_t>>>();
+  REQUIRE(!f.add("s",
+                 [held](responder<int32_t> r, int32_t) { held->push_back(r); }));
+  auto inflight = f.call("s", caf::make_message(int32_t{1}));
+  f.run();
+  auto done = std::make_shared<int>(0);
+  auto registry = f.sb->registry();
+  for (int i = 0; i < 2; ++i)
+    f.sys->spawn([=](caf::event_based_actor* self) {
+      self->request(registry, caf::infinite, shutdown_atom::value)
+        .then([=] { ++*done; });
+    });
+  f.run();
+  CHECK(*done == 0);
+  (*held)[0].deliver(1);
+  f.run();
+  CHECK(inflight->ok());
+  CHECK(*done == 2);
+}

@@ -111,7 +111,8 @@ void retire(self_ptr self, const route_state& route) {
 void maybe_finish_shutdown(self_ptr self) {
   auto& st = self->state;
   if (st.shutdown && st.routes.size() == 0 && st.draining.empty()) {
-    st.shutdown->deliver(caf::unit);
+    for (auto& rp : st.shutdown_waiters)
+      rp.deliver(caf::unit);
     self->quit(caf::exit_reason::user_shutdown);
   }
 }
@@ -332,16 +333,16 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
     },
     [self](shutdown_atom) -> caf::result<void> {
       auto& st = self->state;
-      if (st.shutdown)
-        return caf::unit;
-      st.shutdown = self->make_response_promise();
-      for (auto& name : st.routes.names()) {
-        auto route = *st.routes.remove(name);
-        close_route(self, route, route_status::shutting_down, nullptr);
-        notify(self, core::route_change::removed, *route);
+      st.shutdown_waiters.push_back(self->make_response_promise());
+      if (!st.shutdown) {
+        st.shutdown = true;
+        for (auto& name : st.routes.names()) {
+          auto route = *st.routes.remove(name);
+          close_route(self, route, route_status::shutting_down, nullptr);
+          notify(self, core::route_change::removed, *route);
+        }
+        publish_directory(self);
       }
-      publish_directory(self);
-      auto result = *st.shutdown;
       maybe_finish_shutdown(self);
       return caf::delegated<void>{};
     },

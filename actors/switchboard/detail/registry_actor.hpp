@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -28,8 +27,11 @@ struct registry_state {
   std::unordered_map<uint64_t, route_ptr> draining;
   std::vector<caf::actor> watchers;
   std::shared_ptr<directory_cell> dir;
-  /// Set by a graceful shutdown; answered when the last route drained.
-  std::optional<caf::response_promise> shutdown;
+  /// Set by a graceful shutdown.
+  bool shutdown = false;
+  /// Everyone who asked for the shutdown; answered when the last route
+  /// drained.
+  std::vector<caf::response_promise> shutdown_waiters;
 
   static constexpr const char* name = "switchboard.registry";
 };

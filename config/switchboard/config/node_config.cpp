@@ -45,7 +45,14 @@ std::string_view to_string(handler_kind x) noexcept {
   return "unknown";
 }
 
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view x) {
+namespace {
+
+/// Splits `"<digits><unit>"` and multiplies by the unit's scale; nothing
+/// for a missing number, an unknown unit or an overflow past `max`.
+std::optional<uint64_t>
+scaled_number(std::string_view x,
+              std::initializer_list<std::pair<std::string_view, uint64_t>> units,
+              uint64_t max) {
   size_t i = 0;
   uint64_t n = 0;
   while (i < x.size() && std::isdigit(static_cast<unsigned char>(x[i]))) {
@@ -58,53 +65,40 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view x) {
   if (i == 0)
     return std::nullopt;
   auto unit = x.substr(i);
-  uint64_t scale = 0;
-  if (unit == "ns")
-    scale = 1;
-  else if (unit == "us")
-    scale = 1000;
-  else if (unit == "ms")
-    scale = 1000 * 1000;
-  else if (unit == "s")
-    scale = 1000ull * 1000 * 1000;
-  else if (unit == "m")
-    scale = 60ull * 1000 * 1000 * 1000;
-  else if (unit == "h")
-    scale = 3600ull * 1000 * 1000 * 1000;
-  else
+  for (auto& [name, scale] : units)
+    if (unit == name) {
+      if (n > max / scale)
+        return std::nullopt;
+      return n * scale;
+    }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view x) {
+  constexpr uint64_t ns_per_s = 1000ull * 1000 * 1000;
+  auto n = scaled_number(x,
+                         {{"ns", 1},
+                          {"us", 1000},
+                          {"ms", 1000 * 1000},
+                          {"s", ns_per_s},
+                          {"m", 60 * ns_per_s},
+                          {"h", 3600 * ns_per_s}},
+                         static_cast<uint64_t>(
+                           std::numeric_limits<int64_t>::max()));
+  if (!n)
     return std::nullopt;
-  if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / scale)
-    return std::nullopt;
-  return std::chrono::nanoseconds{static_cast<int64_t>(n * scale)};
+  return std::chrono::nanoseconds{static_cast<int64_t>(*n)};
 }
 
 std::optional<uint64_t> parse_size(std::string_view x) {
-  size_t i = 0;
-  uint64_t n = 0;
-  while (i < x.size() && std::isdigit(static_cast<unsigned char>(x[i]))) {
-    auto digit = static_cast<uint64_t>(x[i] - '0');
-    if (n > (std::numeric_limits<uint64_t>::max() - digit) / 10)
-      return std::nullopt;
-    n = n * 10 + digit;
-    ++i;
-  }
-  if (i == 0)
-    return std::nullopt;
-  auto unit = x.substr(i);
-  uint64_t scale = 0;
-  if (unit == "B")
-    scale = 1;
-  else if (unit == "KiB")
-    scale = 1024;
-  else if (unit == "MiB")
-    scale = 1024 * 1024;
-  else if (unit == "GiB")
-    scale = 1024ull * 1024 * 1024;
-  else
-    return std::nullopt;
-  if (n > std::numeric_limits<uint64_t>::max() / scale)
-    return std::nullopt;
-  return n * scale;
+  return scaled_number(x,
+                       {{"B", 1},
+                        {"KiB", 1024},
+                        {"MiB", 1024 * 1024},
+                        {"GiB", 1024ull * 1024 * 1024}},
+                       std::numeric_limits<uint64_t>::max());
 }
 
 std::optional<host_port> parse_host_port(std::string_view x) {
