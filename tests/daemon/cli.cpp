@@ -298,3 +298,31 @@ TEST_CASE("exec routes through the daemon: failure, timeout and oversized output
   CHECK(big.err.find("max_payload") != std::string::npos);
   CHECK(d.stop().exit_code == 0);
 }
+
+TEST_CASE("an exec child past its deadline is gone afterwards, not left a zombie") {
+  scratch s;
+  auto pid_file = s.dir + "/child.pid";
+  auto path = s.write(
+    "z.toml",
+    base_config("\n[[route]]\nname = \"slow\"\nexec = [\"/bin/sh\", \"-c\", "
+                "\"echo $$ > " + pid_file + "; exec sleep 30\"]\n"
+                "timeout = \"300ms\"\n"));
+  daemon_process d{path};
+  auto slow = d.call({"slow", "x"});
+  CHECK(slow.exit_code == 1);
+  CHECK(slow.err.find("error: timeout: ") != std::string::npos);
+  pid_t pid = 0;
+  std::ifstream{pid_file} >> pid;
+  REQUIRE(pid > 0);
+  // Wait (bounded, on an event) for the child to exit...
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    pollfd pfd{fd, POLLIN, 0};
+    CHECK(::poll(&pfd, 1, 10000) == 1);
+    ::close(fd);
+  }
+  // ...and once the node stopped, nothing of it is left, not even a zombie.
+  CHECK(d.stop().exit_code == 0);
+  CHECK(::kill(pid, 0) == -1);
+  CHECK(errno == ESRCH);
+}
