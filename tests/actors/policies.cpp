@@ -143,3 +143,33 @@ TEST_CASE("broadcast in first mode answers the first reply only") {
   auto routes = f.list();
   CHECK(routes[0].in_flight == 0);
 }
+
+TEST_CASE("a broadcast whose worker never answers times out and leaves no gatherer behind") {
+  fixture f;
+  auto opts = pool_of(2, core::policy_kind::broadcast);
+  opts.timeout = std::chrono::milliseconds{100};
+  auto held = std::make_shared<std::vector<responder<int32_t>>>();
+  auto next = std::make_shared<int32_t>(0);
+  REQUIRE(!f.add("b", per_worker([held, next] {
+                   auto id = (*next)++;
+                   return [held, id](responder<int32_t> r, int32_t x) {
+                     if (id == 0)
+                       held->push_back(r); // never answers
+                     else
+                       r.deliver(x);
+                   };
+                 }),
+                 opts));
+  auto before = f.sys->registry().running();
+  auto res = f.call("b", caf::make_message(int32_t{1}));
+  f.run();
+  CHECK(res->replies == 0);
+  f.advance(std::chrono::milliseconds{100});
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::timeout);
+  // The silent worker's deferred reply expired, so the gatherer got all
+  // its answers and stopped; the caller stopped too.
+  f.run();
+  CHECK(f.sys->registry().running() == before);
+  CHECK(f.list()[0].in_flight == 0);
+}

@@ -1,6 +1,5 @@
 #include "switchboard/detail/gather_actor.hpp"
 
-#include <chrono>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/make_message.hpp>
@@ -12,16 +11,13 @@ namespace switchboard::detail {
 
 caf::behavior gather_actor(caf::stateful_actor<gather_state>* self,
                            reply_target to, size_t n,
-                           core::broadcast_reply mode, int64_t timeout_ns,
-                           std::string route) {
+                           core::broadcast_reply mode, std::string route) {
   auto& st = self->state;
   st.to = std::move(to);
   st.mode = mode;
   st.route = std::move(route);
   st.replies.resize(n);
   st.missing = n;
-  self->delayed_send(self, std::chrono::nanoseconds{timeout_ns},
-                     tick_atom::value);
   auto finish = [self](auto result) {
     send_reply(self, self->context(), self->state.to, std::move(result));
     self->quit();
@@ -55,14 +51,7 @@ caf::behavior gather_actor(caf::stateful_actor<gather_state>* self,
     },
     [record](reply_atom, uint64_t id, caf::error& err) {
       record(id, caf::make_message(std::move(err)), false);
-    },
-    [self, finish](tick_atom) {
-      auto& st = self->state;
-      finish(make_error(error_code::timeout,
-                        "broadcast on route '" + st.route + "': "
-                          + std::to_string(st.missing)
-                          + " worker(s) did not answer in time"));
-    },
+    }
   };
 }
 

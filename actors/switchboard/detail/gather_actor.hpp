@@ -30,11 +30,13 @@ struct gather_state {
 /// Lives for one broadcast call: `n` workers answer `(sb_reply, i+1, ...)`.
 /// In `all` mode the caller gets one `std::vector<caf::message>` in pool
 /// order (a failed worker's entry holds its `caf::error`); in `first` mode
-/// the first value, or the last error if every worker failed. At the
-/// deadline the caller gets `timeout` and the gatherer stops.
+/// the first value, or the last error if every worker failed. It keeps no
+/// timer: every worker answers every envelope exactly once (at the latest
+/// with `timeout` at the deadline, or `worker_down`), so the gatherer
+/// always completes and stops; the caller's own deadline covers the
+/// caller.
 caf::behavior gather_actor(caf::stateful_actor<gather_state>* self,
                            reply_target to, size_t n,
-                           core::broadcast_reply mode, int64_t timeout_ns,
-                           std::string route);
+                           core::broadcast_reply mode, std::string route);
 
 } // namespace switchboard::detail

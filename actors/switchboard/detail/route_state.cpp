@@ -260,7 +260,7 @@ void fan_out(caf::local_actor* spawner, route_state& route, const pool& p,
              int64_t timeout_ns) {
   auto collector = spawner->home_system().spawn(
     gather_actor, std::move(to), p.workers.size(), route.options.reply,
-    timeout_ns, route.name);
+    route.name);
   auto collector_ptr = caf::actor_cast<caf::strong_actor_ptr>(collector);
   for (size_t i = 0; i < p.workers.size(); ++i) {
     auto env = caf::make_mailbox_element(
