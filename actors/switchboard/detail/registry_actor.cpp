@@ -137,12 +137,9 @@ void on_worker_down(self_ptr self, const route_ptr& route,
   });
   if (i == ws.end())
     return;
-  // The worker answered everything in its mailbox in on_exit, and
-  // dispatchers whose envelope its closed mailbox refused count themselves
-  // out (see `deliver`). Mark its counter closed so that dispatchers still
-  // holding the old pool back out before even trying (see `admit`).
-  i->load->in_flight.fetch_add(core::worker_load::closed,
-                               std::memory_order_seq_cst);
+  // Nothing is lost with it: the worker answered its mailbox in on_exit,
+  // and dispatchers whose envelope its closed mailbox refuses answer and
+  // count themselves out (see `deliver`).
   route->retire_counts(*i->load);
   if (route->status() != route_status::open)
     return;

@@ -203,37 +203,19 @@ admission admit(route_state& route, const pool& p, const caf::message& args) {
                               + " requests in flight (max_in_flight)");
     return result;
   }
-  // Count the request in at its worker. A worker that died after this pool
-  // snapshot was taken has its counter closed by the registry: back out
-  // then, or the request would vanish in the dead worker's closed mailbox.
-  auto take = [](const worker_slot& slot) {
-    auto prev = slot.load->in_flight.fetch_add(1, std::memory_order_seq_cst);
-    if (prev < core::worker_load::closed)
-      return true;
-    slot.load->in_flight.fetch_sub(1, std::memory_order_relaxed);
-    return false;
-  };
-  auto gone = [&] {
-    route.release(n);
-    result.err = worker_gone(route);
-    return result;
-  };
+  // Count the request in at its worker(s). A worker that died after this
+  // pool snapshot was taken refuses the envelope in `deliver`, which counts
+  // it out again; nothing needs checking here.
   if (fan) {
-    for (size_t i = 0; i < p.workers.size(); ++i)
-      if (!take(p.workers[i])) {
-        for (size_t j = 0; j < i; ++j)
-          p.workers[j].load->in_flight.fetch_sub(1, std::memory_order_relaxed);
-        return gone();
-      }
+    for (auto& slot : p.workers)
+      slot.load->in_flight.fetch_add(1, std::memory_order_relaxed);
     return result;
   }
   uint64_t key = 0;
   if (route.options.policy == core::policy_kind::consistent_hash)
     key = routing_key(args, route.options.hash_key);
-  auto& slot = p.workers[route.policy->select(p.view(), key)];
-  if (!take(slot))
-    return gone();
-  result.slot = &slot;
+  result.slot = &p.workers[route.policy->select(p.view(), key)];
+  result.slot->load->in_flight.fetch_add(1, std::memory_order_relaxed);
   return result;
 }
 

@@ -13,11 +13,6 @@ namespace switchboard::core {
 /// neighbouring workers do not share one. Relaxed atomics: the counts steer
 /// load balancing and reports, they never guard memory.
 struct alignas(64) worker_load {
-  /// Added to `in_flight` once the worker is gone: a dispatcher whose
-  /// increment returns a value at or above it knows it lost the race with
-  /// the worker's death and backs out (see the actors' `admit`).
-  static constexpr int64_t closed = int64_t{1} << 48;
-
   std::atomic<int64_t> in_flight{0};
   std::atomic<uint64_t> completed{0};
   std::atomic<uint64_t> failed{0};
