@@ -14,6 +14,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -184,29 +185,34 @@ int serve(const std::string& config_path) {
 
 // -- client commands --------------------------------------------------------------
 
-/// Connects to a node's registry; prints why not and returns nothing.
-std::optional<caf::actor> connect_to(caf::actor_system& sys,
-                                     const config::host_port& hp) {
-  auto registry = sys.middleman().remote_actor(hp.host, hp.port);
-  if (!registry) {
-    std::cerr << "error: cannot reach " << hp.host << ':' << hp.port << ": "
-              << sys.render(registry.error()) << '\n';
-    return std::nullopt;
+/// A client of a running node: its own actor system, connected to the
+/// node's registry (or not, after printing why).
+struct node_client {
+  caf::actor_system_config cfg;
+  std::optional<caf::actor_system> sys;
+  caf::actor registry;
+
+  explicit node_client(const config::host_port& hp) {
+    configure(cfg);
+    sys.emplace(cfg);
+    auto remote = sys->middleman().remote_actor(hp.host, hp.port);
+    if (!remote)
+      std::cerr << "error: cannot reach " << hp.host << ':' << hp.port
+                << ": " << sys->render(remote.error()) << '\n';
+    else
+      registry = std::move(*remote);
   }
-  return *registry;
-}
+};
 
 int call(const config::host_port& hp, std::chrono::nanoseconds timeout,
          const std::string& route, const std::string& payload) {
-  caf::actor_system_config sys_cfg;
-  configure(sys_cfg);
-  caf::actor_system sys{sys_cfg};
-  auto registry = connect_to(sys, hp);
-  if (!registry)
+  node_client node{hp};
+  if (!node.registry)
     return exit_unreachable;
+  auto& sys = *node.sys;
   int rc = exit_ok;
   caf::scoped_actor self{sys};
-  self->request(*registry, timeout, call_atom::value, route, payload)
+  self->request(node.registry, timeout, call_atom::value, route, payload)
     .receive(
       [&](std::string& out) {
         std::fwrite(out.data(), 1, out.size(), stdout);
@@ -258,15 +264,13 @@ std::string json_escape(const std::string& x) {
 }
 
 int routes(const config::host_port& hp, bool json) {
-  caf::actor_system_config sys_cfg;
-  configure(sys_cfg);
-  caf::actor_system sys{sys_cfg};
-  auto registry = connect_to(sys, hp);
-  if (!registry)
+  node_client node{hp};
+  if (!node.registry)
     return exit_unreachable;
+  auto& sys = *node.sys;
   int rc = exit_ok;
   caf::scoped_actor self{sys};
-  self->request(*registry, std::chrono::seconds{10}, list_atom::value)
+  self->request(node.registry, std::chrono::seconds{10}, list_atom::value)
     .receive(
       [&](std::vector<core::route_info>& xs) {
         if (json) {
