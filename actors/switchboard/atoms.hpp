@@ -49,3 +49,36 @@ using retire_atom = caf::atom_constant<caf::atom("sb_retire")>;
 using shutdown_atom = caf::atom_constant<caf::atom("sb_shutdn")>;
 
 } // namespace switchboard
+
+// -- mesh (see docs/mesh.md) ------------------------------------------------------
+
+namespace switchboard {
+
+/// `(sb_hello, name, link)` request to a node's registry from a connecting
+/// peer -> `(name, link)` of the node's side of the new link.
+using hello_atom = caf::atom_constant<caf::atom("sb_hello")>;
+
+/// Internal: the mesh tells the registry about itself and the node name.
+using mesh_atom = caf::atom_constant<caf::atom("sb_mesh")>;
+
+/// Internal: the mesh gives the registry the routes reachable through
+/// peers.
+using remote_atom = caf::atom_constant<caf::atom("sb_remote")>;
+
+/// Between links: `(sb_reqs, [wire_request])`, `(sb_reps, [wire_reply])`,
+/// `(sb_adv, [advert])`, `(sb_ping)`.
+using requests_atom = caf::atom_constant<caf::atom("sb_reqs")>;
+using replies_atom = caf::atom_constant<caf::atom("sb_reps")>;
+using advert_atom = caf::atom_constant<caf::atom("sb_adv")>;
+using ping_atom = caf::atom_constant<caf::atom("sb_ping")>;
+
+/// Internal: mesh <-> link, link timers, mesh reconnects.
+using advertise_atom = caf::atom_constant<caf::atom("sb_advout")>;
+using learned_atom = caf::atom_constant<caf::atom("sb_advin")>;
+using flush_atom = caf::atom_constant<caf::atom("sb_flush")>;
+using link_tick_atom = caf::atom_constant<caf::atom("sb_ltick")>;
+using peer_atom = caf::atom_constant<caf::atom("sb_peer")>;
+using join_atom = caf::atom_constant<caf::atom("sb_join")>;
+using retry_atom = caf::atom_constant<caf::atom("sb_retry")>;
+
+} // namespace switchboard

@@ -165,17 +165,46 @@ void on_worker_down(self_ptr self, const route_ptr& route,
   route->publish(std::make_shared<pool>(std::move(next)));
 }
 
-/// Forwards a call to a worker of `name`, or answers the caller with why
-/// not. `envelope` travels unchanged; the worker replies to `to.caller`.
+/// Forwards a call for a route no local pool serves to a link towards a
+/// node that serves it. Returns false if no peer reaches `name`.
+bool route_remote(self_ptr self, const reply_target& to,
+                  const std::string& name, const caf::message& envelope) {
+  auto i = self->state.remote.find(name);
+  if (self->state.shutdown || i == self->state.remote.end()
+      || i->second.links.empty())
+    return false;
+  auto& r = i->second;
+  auto& link = r.links[r.next++ % r.links.size()];
+  auto target = static_cast<caf::scheduled_actor*>(
+    caf::actor_cast<caf::abstract_actor*>(link));
+  if (!offer_to(target,
+                caf::make_mailbox_element(to.caller, to.mid, {}, envelope),
+                self->context()))
+    send_reply(self, self->context(), to,
+               make_error(error_code::node_down,
+                          "route '" + name + "': the link to "
+                            + r.info.via + " closed before taking the call"));
+  return true;
+}
+
+/// Forwards a call to a worker of `name`, or to a peer that reaches it, or
+/// answers the caller with why not. `envelope` travels unchanged unless
+/// its timeout is 0 ("the route's own", from a peer); the worker replies
+/// to `to.caller`.
 void route_call(self_ptr self, reply_target to,
-                const std::string& name, const caf::message& envelope,
+                const std::string& name, caf::message envelope,
                 const caf::message& args, int64_t sent_at, int64_t timeout) {
   auto route = self->state.routes.find(name);
   if (route == nullptr) {
-    send_reply(self, self->context(), to, unknown_route(self, name));
+    if (!route_remote(self, to, name, envelope))
+      send_reply(self, self->context(), to, unknown_route(self, name));
     return;
   }
   auto& r = **route;
+  if (timeout == 0) {
+    timeout = r.options.timeout.count();
+    envelope = make_envelope(to.call_id, sent_at, timeout, name, args);
+  }
   auto& p = r.owner_pool();
   auto adm = admit(r, p, args);
   if (adm.err)
@@ -184,7 +213,7 @@ void route_call(self_ptr self, reply_target to,
     fan_out(self, r, p, to, args, sent_at, timeout);
   else if (!deliver(r, *adm.slot,
                      caf::make_mailbox_element(to.caller, to.mid, {},
-                                               envelope),
+                                               std::move(envelope)),
                      self->context()))
     send_reply(self, self->context(), to, worker_gone(r));
 }
@@ -232,11 +261,12 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
         return caf::print_and_drop(ptr, mv);
       auto& name = xs.get_as<std::string>(1);
       auto route = self->state.routes.find(name);
-      if (route == nullptr)
+      if (route == nullptr && self->state.remote.count(name) == 0)
         return unknown_route(self, name);
       auto args = mv.copy_content_to_message().drop(2);
       auto sent_at = now_ns(self);
-      auto timeout = (*route)->options.timeout.count();
+      // A remote route runs under its own node's timeout (0 says so).
+      auto timeout = route ? (*route)->options.timeout.count() : 0;
       reply_target to{self->current_sender(), self->current_message_id(), 0};
       self->drop_current_message_id();
       route_call(self, to, name, make_envelope(0, sent_at, timeout, name, args),
@@ -293,14 +323,43 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
       return caf::unit;
     },
     [self](list_atom) {
+      auto& st = self->state;
       std::vector<core::route_info> result;
-      self->state.routes.for_each(
-        [&](const std::string&, const route_ptr& r) {
-          result.push_back(r->info());
-        });
+      st.routes.for_each([&](const std::string&, const route_ptr& r) {
+        result.push_back(r->info());
+        result.back().origin = st.node_name;
+      });
+      for (auto& [name, r] : st.remote)
+        result.push_back(r.info);
       std::sort(result.begin(), result.end(),
                 [](const auto& x, const auto& y) { return x.name < y.name; });
       return result;
+    },
+    // -- mesh -----------------------------------------------------------------
+    [self](mesh_atom, const caf::actor& mesh, const std::string& name) {
+      auto& st = self->state;
+      st.mesh = mesh;
+      st.node_name = name;
+      if (!mesh)
+        st.remote.clear();
+    },
+    [self](remote_atom, remote_routes& xs) {
+      auto& st = self->state;
+      // Keep each route's round-robin position across updates.
+      for (auto& [name, r] : xs)
+        if (auto i = st.remote.find(name); i != st.remote.end())
+          r.next = i->second.next;
+      st.remote = std::move(xs);
+    },
+    [self](hello_atom atm, std::string& name,
+           caf::actor& link) -> caf::result<caf::message> {
+      auto& st = self->state;
+      if (!st.mesh)
+        return make_error(error_code::bad_request,
+                          "this node is not in a mesh (peer '" + name
+                            + "' tried to connect)");
+      self->delegate(st.mesh, atm, std::move(name), std::move(link));
+      return caf::delegated<caf::message>{};
     },
     [self](watch_atom, const caf::actor& watcher) {
       auto& st = self->state;

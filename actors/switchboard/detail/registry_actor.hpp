@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "switchboard/core/route_table.hpp"
+#include "switchboard/detail/remote_routes.hpp"
 #include "switchboard/detail/route_state.hpp"
 
 namespace switchboard::detail {
@@ -32,6 +33,11 @@ struct registry_state {
   /// Everyone who asked for the shutdown; answered when the last route
   /// drained.
   std::vector<caf::response_promise> shutdown_waiters;
+  /// The node's mesh actor and name, once a mesh is attached.
+  caf::actor mesh;
+  std::string node_name;
+  /// Routes served by other nodes, from the mesh.
+  remote_routes remote;
 
   static constexpr const char* name = "switchboard.registry";
 };

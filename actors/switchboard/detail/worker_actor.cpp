@@ -23,33 +23,6 @@ steady::time_point from_ns(int64_t ns) {
     std::chrono::nanoseconds{ns})};
 }
 
-/// Answers every envelope left in a dying worker's mailbox.
-struct mailbox_drainer {
-  worker_actor* self;
-  route_state* route;
-  core::worker_load* load;
-  caf::error reason;
-
-  caf::intrusive::task_result operator()(caf::mailbox_element& x) {
-    auto& msg = x.content();
-    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
-                           std::string, caf::message>()) {
-      reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
-      send_reply(self, nullptr, to, reason);
-      load->in_flight.fetch_sub(1, std::memory_order_relaxed);
-      load->failed.fetch_add(1, std::memory_order_relaxed);
-      route->release();
-    }
-    return caf::intrusive::task_result::resume;
-  }
-
-  template <class Key, class Queue, class... Ts>
-  caf::intrusive::task_result operator()(const Key&, const Queue&,
-                                         Ts&... xs) {
-    return (*this)(xs...);
-  }
-};
-
 } // namespace
 
 worker_actor::worker_actor(caf::actor_config& cfg, route_ptr route,
@@ -205,15 +178,20 @@ void worker_actor::complete(const reply_target& to, Result&& result, bool ok) {
 }
 
 bool worker_actor::offer(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
+  return offer_to(this, std::move(x), eu);
+}
+
+bool offer_to(caf::scheduled_actor* target, caf::mailbox_element_ptr x,
+              caf::execution_unit* eu) {
   // Same steps as caf::scheduled_actor::enqueue in 0.17 for an actor that
-  // is not detached (workers never are), minus the silent drop.
-  switch (mailbox().push_back(std::move(x))) {
+  // is not detached (ours never are), minus the silent drop.
+  switch (target->mailbox().push_back(std::move(x))) {
     case caf::intrusive::inbox_result::unblocked_reader:
-      intrusive_ptr_add_ref(ctrl());
+      intrusive_ptr_add_ref(target->ctrl());
       if (eu != nullptr)
-        eu->exec_later(this);
+        eu->exec_later(target);
       else
-        home_system().scheduler().enqueue(this);
+        target->home_system().scheduler().enqueue(target);
       return true;
     case caf::intrusive::inbox_result::success:
       return true;
@@ -297,15 +275,17 @@ void worker_actor::on_exit() {
     complete(to, owed, false);
   });
   // Answer what still waits in the mailbox now; CAF would drop it silently.
-  auto& mbox = mailbox();
-  if (!mbox.closed()) {
-    mbox.close();
-    get_normal_queue().flush_cache();
-    get_urgent_queue().flush_cache();
-    mailbox_drainer drain{this, route_.get(), load_.get(), reason};
-    while (mbox.queue().new_round(1000, drain).consumed_items > 0)
-      ; // nop
-  }
+  close_mailbox(this, [&](caf::mailbox_element& x) {
+    auto& msg = x.content();
+    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
+                           std::string, caf::message>()) {
+      reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
+      send_reply(this, nullptr, to, reason);
+      load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+      load_->failed.fetch_add(1, std::memory_order_relaxed);
+      route_->release();
+    }
+  });
   impl_.reset();
   // The route's pool holds a handle to this worker: drop our side of the
   // cycle so both can be freed.

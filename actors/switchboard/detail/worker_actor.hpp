@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/mailbox_element.hpp>
 
 #include "switchboard/core/pending_table.hpp"
 #include "switchboard/core/worker_load.hpp"
@@ -14,6 +15,46 @@
 #include "switchboard/invoker.hpp"
 
 namespace switchboard::detail {
+
+/// Enqueues `x` to a local, non-detached actor like CAF's `enqueue`, but
+/// says whether it got there: false if the mailbox is closed (the actor
+/// stopped), in which case the element is dropped and the sender must
+/// answer for it.
+bool offer_to(caf::scheduled_actor* target, caf::mailbox_element_ptr x,
+              caf::execution_unit* eu);
+
+/// Passes each mailbox element to `f` (see `close_mailbox`).
+template <class F>
+struct mailbox_drainer {
+  F& f;
+
+  caf::intrusive::task_result operator()(caf::mailbox_element& x) {
+    f(x);
+    return caf::intrusive::task_result::resume;
+  }
+
+  template <class Key, class Queue, class... Ts>
+  caf::intrusive::task_result operator()(const Key&, const Queue&,
+                                         Ts&... xs) {
+    return (*this)(xs...);
+  }
+};
+
+/// Closes `self`'s mailbox (from `on_exit`) and passes every element still
+/// in it to `f(caf::mailbox_element&)`, so the actor can answer what CAF
+/// would otherwise drop silently.
+template <class F>
+void close_mailbox(caf::scheduled_actor* self, F f) {
+  auto& mbox = self->mailbox();
+  if (mbox.closed())
+    return;
+  mbox.close();
+  self->get_normal_queue().flush_cache();
+  self->get_urgent_queue().flush_cache();
+  mailbox_drainer<F> d{f};
+  while (mbox.queue().new_round(1000, d).consumed_items > 0)
+    ; // nop
+}
 
 /// One worker of a route: runs the route's handler on each request and
 /// replies straight to the caller.

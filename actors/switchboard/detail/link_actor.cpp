@@ -1,0 +1,263 @@
+#include "switchboard/detail/link_actor.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/send.hpp>
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/core/mesh_table.hpp"
+#include "switchboard/error.hpp"
+#include "switchboard/detail/worker_actor.hpp"
+
+namespace switchboard::detail {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+int64_t to_ns(clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           t.time_since_epoch())
+    .count();
+}
+
+clock::time_point from_ns(int64_t ns) {
+  return clock::time_point{
+    std::chrono::duration_cast<clock::duration>(std::chrono::nanoseconds{ns})};
+}
+
+/// Calls whose timeout is "the serving route's own" still leave the table
+/// after this long (the far side always answers first, or the link fails).
+constexpr auto unbounded_call = std::chrono::hours{1};
+
+std::string millis(caf::timespan d) {
+  return std::to_string(
+           std::chrono::duration_cast<std::chrono::milliseconds>(d).count())
+         + "ms";
+}
+
+} // namespace
+
+link_actor::link_actor(caf::actor_config& cfg, link_config lc)
+  : caf::event_based_actor(cfg), cfg_(std::move(lc)) {
+  // nop
+}
+
+const char* link_actor::name() const {
+  return "switchboard.link";
+}
+
+caf::behavior link_actor::make_behavior() {
+  last_received_ = last_sent_ = clock::now();
+  if (cfg_.peer)
+    monitor(cfg_.peer);
+  set_down_handler([this](caf::down_msg& dm) {
+    if (cfg_.peer && dm.source == cfg_.peer.address())
+      go_down("connection lost: " + caf::to_string(dm.reason));
+  });
+  delayed_send(this, cfg_.heartbeat, link_tick_atom::value);
+  return {
+    [this](peer_atom, std::string& name, caf::actor& peer) {
+      set_peer(std::move(name), std::move(peer));
+    },
+    // A call from this node for a route the peer reaches (the registry
+    // forwarded it with the caller as sender).
+    [this](envelope_atom, uint64_t call_id, int64_t sent_at, int64_t timeout,
+           std::string& route, caf::message& args) {
+      reply_target to{std::move(current_sender()), current_message_id(),
+                      call_id};
+      send_call(std::move(to), sent_at, timeout, std::move(route),
+                std::move(args));
+    },
+    [this](requests_atom, std::vector<wire_request>& xs) {
+      last_received_ = clock::now();
+      take_requests(xs);
+    },
+    [this](replies_atom, std::vector<wire_reply>& xs) {
+      last_received_ = clock::now();
+      take_replies(xs);
+    },
+    [this](advert_atom, std::vector<core::advert>& xs) {
+      last_received_ = clock::now();
+      send(cfg_.mesh, learned_atom::value, std::move(xs));
+    },
+    [this](ping_atom) { last_received_ = clock::now(); },
+    // From the mesh: what this node advertises to the peer.
+    [this](advertise_atom, std::vector<core::advert>& xs) {
+      if (!cfg_.peer)
+        return;
+      send(cfg_.peer, advert_atom::value, std::move(xs));
+      last_sent_ = clock::now();
+    },
+    // Replies of this node's workers to the peer's calls.
+    [this](reply_atom, uint64_t id, caf::message& value) {
+      reply_to_peer(wire_reply{id, std::move(value), caf::error{}});
+    },
+    [this](reply_atom, uint64_t id, caf::error& err) {
+      reply_to_peer(wire_reply{id, caf::message{}, std::move(err)});
+    },
+    [this](flush_atom) {
+      flush_scheduled_ = false;
+      flush();
+    },
+    [this](link_tick_atom) { on_tick(); },
+  };
+}
+
+void link_actor::set_peer(std::string name, caf::actor peer) {
+  if (cfg_.peer)
+    return;
+  cfg_.peer_name = std::move(name);
+  cfg_.peer = std::move(peer);
+  monitor(cfg_.peer);
+  last_received_ = clock::now();
+  flush();
+}
+
+void link_actor::send_call(reply_target to, int64_t sent_at, int64_t timeout,
+                           std::string route, caf::message args) {
+  auto now = clock::now();
+  clock::time_point deadline;
+  clock::duration lane;
+  int64_t left = 0;
+  if (timeout == 0) {
+    lane = unbounded_call;
+    deadline = now + lane;
+  } else {
+    lane = std::chrono::nanoseconds{timeout};
+    deadline = from_ns(sent_at + timeout);
+    left = to_ns(deadline) - to_ns(now);
+    if (left <= 0) {
+      send_reply(this, context(), to,
+                 make_error(error_code::timeout,
+                            "route '" + route + "': the deadline passed "
+                              "before the call left for node '"
+                              + cfg_.peer_name + "'"));
+      return;
+    }
+  }
+  auto id = pending_.insert(outgoing{std::move(to), route}, deadline, lane);
+  out_requests_.push_back(
+    wire_request{id, left, std::move(route), std::move(args)});
+  if (out_requests_.size() >= cfg_.max_batch)
+    flush();
+  else
+    schedule_flush();
+}
+
+void link_actor::take_replies(std::vector<wire_reply>& xs) {
+  for (auto& x : xs) {
+    auto call = pending_.take(x.id);
+    if (!call)
+      continue; // expired here already
+    if (x.err)
+      send_reply(this, context(), call->to, std::move(x.err));
+    else
+      send_reply(this, context(), call->to, std::move(x.value));
+  }
+}
+
+void link_actor::take_requests(std::vector<wire_request>& xs) {
+  auto registry = caf::actor_cast<caf::abstract_actor*>(cfg_.registry);
+  auto now = to_ns(clock::now());
+  for (auto& x : xs) {
+    if (registry->getf(caf::abstract_actor::is_terminated_flag)) {
+      reply_to_peer(wire_reply{
+        x.id, caf::message{},
+        make_error(error_code::shutting_down,
+                   "node '" + cfg_.self_name + "' has stopped (route '"
+                     + x.route + "')")});
+      continue;
+    }
+    registry->enqueue(caf::make_mailbox_element(
+                        caf::strong_actor_ptr{ctrl()}, caf::make_message_id(),
+                        {},
+                        make_envelope(x.id, now, x.timeout_ns,
+                                      std::move(x.route), std::move(x.args))),
+                      context());
+  }
+}
+
+void link_actor::reply_to_peer(wire_reply x) {
+  out_replies_.push_back(std::move(x));
+  if (out_replies_.size() >= cfg_.max_batch)
+    flush();
+  else
+    schedule_flush();
+}
+
+void link_actor::schedule_flush() {
+  if (flush_scheduled_)
+    return;
+  flush_scheduled_ = true;
+  // Behind everything already in the mailbox: what arrives meanwhile
+  // leaves in the same message.
+  send(this, flush_atom::value);
+}
+
+void link_actor::flush() {
+  if (!cfg_.peer)
+    return;
+  if (!out_requests_.empty()) {
+    send(cfg_.peer, requests_atom::value, std::move(out_requests_));
+    out_requests_ = {};
+    last_sent_ = clock::now();
+  }
+  if (!out_replies_.empty()) {
+    send(cfg_.peer, replies_atom::value, std::move(out_replies_));
+    out_replies_ = {};
+    last_sent_ = clock::now();
+  }
+}
+
+void link_actor::on_tick() {
+  auto now = clock::now();
+  if (now - last_received_ > cfg_.peer_timeout) {
+    go_down("no heartbeat for " + millis(now - last_received_));
+    return;
+  }
+  if (cfg_.peer && now - last_sent_ >= cfg_.heartbeat) {
+    send(cfg_.peer, ping_atom::value);
+    last_sent_ = now;
+  }
+  pending_.expire(now, [&](uint64_t, outgoing&& x) {
+    send_reply(this, context(), x.to,
+               make_error(error_code::timeout,
+                          "route '" + x.route + "': no reply from node '"
+                            + cfg_.peer_name + "' before the deadline"));
+  });
+  delayed_send(this, cfg_.heartbeat, link_tick_atom::value);
+}
+
+caf::error link_actor::node_down(const std::string& route) const {
+  auto peer = cfg_.peer_name.empty() ? std::string{"(connecting)"}
+                                     : "'" + cfg_.peer_name + "'";
+  return make_error(error_code::node_down,
+                    "route '" + route + "': node " + peer + " is gone ("
+                      + down_reason_ + ") with the call in flight");
+}
+
+void link_actor::go_down(const std::string& why) {
+  down_reason_ = why;
+  quit(make_error(error_code::node_down,
+                  "link to node '" + cfg_.peer_name + "': " + why));
+}
+
+void link_actor::on_exit() {
+  if (down_reason_.empty())
+    down_reason_ = "link closed: " + caf::to_string(fail_state_);
+  pending_.clear([&](uint64_t, outgoing&& x) {
+    send_reply(this, nullptr, x.to, node_down(x.route));
+  });
+  // Calls the registry forwarded that never ran: the same answer.
+  close_mailbox(this, [&](caf::mailbox_element& x) {
+    auto& msg = x.content();
+    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
+                           std::string, caf::message>()) {
+      reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
+      send_reply(this, nullptr, to, node_down(msg.get_as<std::string>(4)));
+    }
+  });
+}
+
+} // namespace switchboard::detail

@@ -1,0 +1,365 @@
+#include "switchboard/detail/mesh_actor.hpp"
+
+#include <algorithm>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/openssl/manager.hpp>
+
+#include "switchboard/atoms.hpp"
+#include "switchboard/core/route_event.hpp"
+#include "switchboard/detail/link_actor.hpp"
+#include "switchboard/detail/remote_routes.hpp"
+#include "switchboard/error.hpp"
+
+namespace switchboard::detail {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<mesh_state>*;
+
+/// How long one connection attempt and one handshake may take.
+constexpr auto attempt_timeout = std::chrono::seconds{10};
+
+void log(self_ptr self, const std::string& line) {
+  if (self->state.opts.log)
+    self->state.opts.log(line);
+}
+
+std::string address_of(const mesh_state::target& t) {
+  return t.host + ":" + std::to_string(t.port);
+}
+
+std::string join(const std::set<std::string>& xs) {
+  std::string result;
+  for (auto& x : xs) {
+    if (!result.empty())
+      result += ',';
+    result += x;
+  }
+  return result;
+}
+
+std::string millis(caf::timespan d) {
+  return std::to_string(
+           std::chrono::duration_cast<std::chrono::milliseconds>(d).count())
+         + "ms";
+}
+
+/// The middleman's connector: plain TCP or caf::openssl.
+caf::io::middleman_actor connector(self_ptr self) {
+  auto& sys = self->home_system();
+  if (self->state.opts.tls)
+    return sys.openssl_manager().actor_handle();
+  return sys.middleman().actor_handle();
+}
+
+void publish_shared(self_ptr self) {
+  auto& st = self->state;
+  std::vector<peer_info> peers;
+  for (auto& t : st.targets) {
+    peer_info x;
+    x.name = t.peer;
+    x.address = address_of(t);
+    auto i = st.links.find(t.link);
+    x.connected = i != st.links.end() && i->second.up;
+    if (!x.connected)
+      x.last_error = t.last_error;
+    peers.push_back(std::move(x));
+  }
+  for (auto& [id, l] : st.links)
+    if (l.target < 0 && l.up)
+      peers.push_back(peer_info{l.peer, {}, true, {}});
+  std::sort(peers.begin(), peers.end(), [](auto& x, auto& y) {
+    return std::tie(x.name, x.address) < std::tie(y.name, y.address);
+  });
+  std::set<std::string> reachable;
+  for (auto& entry : st.logged)
+    reachable.insert(entry.first);
+  {
+    std::lock_guard<std::mutex> guard{st.shared->mtx};
+    st.shared->peers = std::move(peers);
+    st.shared->reachable = std::move(reachable);
+  }
+  st.shared->changed.notify_all();
+}
+
+/// Brings everything that depends on the table up to date: the registry's
+/// remote routes, what each peer is told, the log and the blocking API.
+void recompute(self_ptr self) {
+  auto& st = self->state;
+  remote_routes routes;
+  std::map<std::string, std::string> reachable;
+  for (auto& [name, hops] : st.table->remote()) {
+    remote_route r;
+    std::set<std::string> origins, vias;
+    for (auto& hop : hops) {
+      auto i = st.links.find(hop.link);
+      if (i == st.links.end() || !i->second.up)
+        continue;
+      r.links.push_back(i->second.handle);
+      origins.insert(hop.path.back());
+      vias.insert(hop.path.front());
+    }
+    if (r.links.empty())
+      continue;
+    r.info.name = name;
+    r.info.kind = "remote";
+    r.info.workers = r.links.size();
+    r.info.origin = join(origins);
+    r.info.via = join(vias);
+    reachable.emplace(name, "via " + r.info.via + " (served by "
+                              + r.info.origin + ")");
+    routes.emplace(name, std::move(r));
+  }
+  self->send(st.registry, remote_atom::value, std::move(routes));
+  for (auto& [id, l] : st.links) {
+    if (!l.up)
+      continue;
+    auto adverts = st.table->adverts_for(id);
+    if (adverts != l.sent) {
+      self->send(l.handle, advertise_atom::value, adverts);
+      l.sent = std::move(adverts);
+    }
+  }
+  for (auto& [name, text] : reachable) {
+    auto i = st.logged.find(name);
+    if (i == st.logged.end() || i->second != text)
+      log(self, "route '" + name + "' reachable " + text);
+  }
+  for (auto& [name, text] : st.logged)
+    if (reachable.count(name) == 0)
+      log(self, "route '" + name + "' no longer reachable");
+  st.logged = std::move(reachable);
+  publish_shared(self);
+}
+
+uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
+                    int target) {
+  auto& st = self->state;
+  link_config lc;
+  lc.self_name = st.opts.name;
+  lc.peer_name = peer_name;
+  lc.peer = std::move(peer);
+  lc.registry = st.registry;
+  lc.mesh = caf::actor{self};
+  lc.heartbeat = st.opts.heartbeat;
+  lc.peer_timeout = st.opts.peer_timeout;
+  lc.max_batch = st.opts.max_batch;
+  auto handle = self->spawn<link_actor>(std::move(lc));
+  self->monitor(handle);
+  auto id = st.next_link_id++;
+  st.link_ids.emplace(handle.address(), id);
+  mesh_state::link_info info;
+  info.handle = std::move(handle);
+  info.peer = std::move(peer_name);
+  info.target = target;
+  st.links.emplace(id, std::move(info));
+  return id;
+}
+
+void link_up(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto& l = st.links.at(id);
+  l.up = true;
+  st.table->set_link(id, l.peer, std::move(l.early));
+  l.early.clear();
+  recompute(self);
+}
+
+void schedule_retry(self_ptr self, size_t index) {
+  auto& t = self->state.targets[index];
+  self->delayed_send(self, t.backoff, retry_atom::value, uint64_t{index});
+  t.backoff = std::min(t.backoff * 2, self->state.opts.retry_max);
+}
+
+void attempt_failed(self_ptr self, size_t index, const std::string& why) {
+  auto& t = self->state.targets[index];
+  t.link = 0;
+  if (why != t.last_error) {
+    log(self, "peer " + address_of(t) + " unreachable: " + why
+                + "; retrying with backoff (at most every "
+                + millis(self->state.opts.retry_max) + ")");
+    t.last_error = why;
+  }
+  schedule_retry(self, index);
+  publish_shared(self);
+}
+
+std::string render(self_ptr self, const caf::error& err) {
+  if (code_of(err))
+    return describe(err);
+  return self->home_system().render(err);
+}
+
+void attempt(self_ptr self, size_t index) {
+  auto& t = self->state.targets[index];
+  if (t.link != 0)
+    return;
+  self
+    ->request(connector(self), attempt_timeout, caf::connect_atom::value,
+              t.host, t.port)
+    .then(
+      [self, index](caf::node_id&, caf::strong_actor_ptr& ptr,
+                    std::set<std::string>&) {
+        if (!ptr) {
+          attempt_failed(self, index, "nothing is published there");
+          return;
+        }
+        auto remote = caf::actor_cast<caf::actor>(ptr);
+        auto id = spawn_link(self, {}, nullptr, static_cast<int>(index));
+        self->state.targets[index].link = id;
+        auto link = self->state.links.at(id).handle;
+        self
+          ->request(remote, attempt_timeout, hello_atom::value,
+                    self->state.opts.name, link)
+          .then(
+            [self, index, id, link](std::string& name, caf::actor& peer) {
+              auto& st = self->state;
+              auto i = st.links.find(id);
+              if (i == st.links.end())
+                return; // the link died meanwhile; its down handler retries
+              i->second.peer = name;
+              i->second.peer_node = peer.node();
+              self->send(link, peer_atom::value, name, peer);
+              auto& t = st.targets[index];
+              t.peer = name;
+              t.last_error.clear();
+              t.backoff = st.opts.retry_min;
+              log(self, "connected to peer '" + name + "' at "
+                          + address_of(t));
+              link_up(self, id);
+            },
+            [self, index, link](caf::error& err) {
+              self->send_exit(link, caf::exit_reason::user_shutdown);
+              attempt_failed(self, index, "handshake refused: "
+                                            + render(self, err));
+            });
+      },
+      [self, index](caf::error& err) {
+        attempt_failed(self, index, render(self, err));
+      });
+}
+
+} // namespace
+
+caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
+                         mesh_options opts, caf::actor registry,
+                         std::shared_ptr<mesh_shared> shared) {
+  auto& st = self->state;
+  st.table = std::make_unique<core::mesh_table>(opts.name);
+  st.opts = std::move(opts);
+  st.registry = std::move(registry);
+  st.shared = std::move(shared);
+  self->send(st.registry, mesh_atom::value, caf::actor{self}, st.opts.name);
+  self->send(st.registry, watch_atom::value, caf::actor{self});
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto i = st.link_ids.find(dm.source);
+    if (i == st.link_ids.end())
+      return;
+    auto id = i->second;
+    st.link_ids.erase(i);
+    auto l = std::move(st.links.at(id));
+    st.links.erase(id);
+    st.table->drop_link(id);
+    if (l.up)
+      log(self, "peer '" + l.peer + "' down: " + message_of(dm.reason));
+    if (l.target >= 0) {
+      auto index = static_cast<size_t>(l.target);
+      auto& t = st.targets[index];
+      if (t.link == id) {
+        t.link = 0;
+        if (l.up) {
+          // Reconnect at once, then back off.
+          t.backoff = st.opts.retry_min;
+          self->send(self, retry_atom::value, uint64_t{index});
+        }
+      }
+    }
+    recompute(self);
+  });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    for (auto& [id, l] : st.links)
+      self->send_exit(l.handle, em.reason);
+    self->send(st.registry, mesh_atom::value, caf::actor{}, st.opts.name);
+    self->send(st.registry, unwatch_atom::value, caf::actor{self});
+    self->quit(em.reason);
+  });
+  return {
+    [self](join_atom, std::string& host, uint16_t port) {
+      auto& st = self->state;
+      mesh_state::target t;
+      t.host = std::move(host);
+      t.port = port;
+      t.backoff = st.opts.retry_min;
+      st.targets.push_back(std::move(t));
+      attempt(self, st.targets.size() - 1);
+      publish_shared(self);
+    },
+    [self](retry_atom, uint64_t index) {
+      if (index < self->state.targets.size())
+        attempt(self, index);
+    },
+    // A peer dialled this node (the registry delegated its hello).
+    [self](hello_atom, std::string& name,
+           caf::actor& peer) -> caf::result<caf::message> {
+      auto& st = self->state;
+      if (name.empty() || !peer)
+        return make_error(error_code::bad_request,
+                          "a peer must send its name and its link");
+      if (name == st.opts.name)
+        return make_error(error_code::bad_request,
+                          "the peer uses this node's own name '" + name
+                            + "': node names must be unique in a mesh");
+      for (auto& [id, l] : st.links)
+        if (l.up && l.peer == name && l.peer_node != peer.node())
+          return make_error(error_code::bad_request,
+                            "a different node named '" + name
+                              + "' is already connected: node names must "
+                                "be unique in a mesh");
+      auto id = spawn_link(self, name, peer, -1);
+      auto& l = st.links.at(id);
+      l.peer_node = peer.node();
+      auto handle = l.handle;
+      log(self, "peer '" + name + "' connected");
+      link_up(self, id);
+      return caf::make_message(st.opts.name, std::move(handle));
+    },
+    // A link passes on what its peer advertises.
+    [self](learned_atom, std::vector<core::advert>& xs) {
+      auto& st = self->state;
+      auto i = st.link_ids.find(
+        caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (i == st.link_ids.end())
+        return;
+      auto& l = st.links.at(i->second);
+      if (!l.up) {
+        l.early = std::move(xs);
+        return;
+      }
+      st.table->set_link(i->second, l.peer, std::move(xs));
+      recompute(self);
+    },
+    // The registry's watch: the routes this node serves.
+    [self](route_event_atom, core::route_event& ev) {
+      auto& st = self->state;
+      auto local = st.table->local();
+      if (ev.change == core::route_change::removed)
+        local.erase(ev.route.name);
+      else
+        local.insert(ev.route.name);
+      if (local == st.table->local())
+        return;
+      st.table->set_local(std::move(local));
+      recompute(self);
+    },
+  };
+}
+
+} // namespace switchboard::detail

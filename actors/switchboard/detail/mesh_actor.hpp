@@ -1,0 +1,81 @@
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/node_id.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "switchboard/core/mesh_table.hpp"
+#include "switchboard/mesh.hpp"
+
+namespace switchboard::detail {
+
+/// What the mesh actor publishes for the blocking `mesh` API.
+struct mesh_shared {
+  std::mutex mtx;
+  std::condition_variable changed;
+  std::vector<peer_info> peers;
+  std::set<std::string> reachable;
+  std::string name;
+};
+
+/// The mesh actor's state (see mesh_actor).
+struct mesh_state {
+  struct link_info {
+    caf::actor handle;
+    std::string peer;
+    /// The CAF node of the peer's end, to tell two nodes of one name apart.
+    caf::node_id peer_node;
+    /// Index into `targets` for links this node dialled; -1 for accepted.
+    int target = -1;
+    /// False until the handshake completed.
+    bool up = false;
+    /// Adverts that arrived before the handshake completed.
+    std::vector<core::advert> early;
+    /// What this node last advertised on the link.
+    std::vector<core::advert> sent;
+  };
+
+  /// A peer this node connects to (and reconnects to).
+  struct target {
+    std::string host;
+    uint16_t port = 0;
+    caf::timespan backoff{0};
+    /// The link while connected or handshaking; 0 otherwise.
+    uint64_t link = 0;
+    /// The last failure, logged once per distinct text.
+    std::string last_error;
+    std::string peer;
+  };
+
+  mesh_options opts;
+  std::shared_ptr<mesh_shared> shared;
+  caf::actor registry;
+  std::unique_ptr<core::mesh_table> table;
+  std::map<uint64_t, link_info> links;
+  std::map<caf::actor_addr, uint64_t> link_ids;
+  uint64_t next_link_id = 1;
+  std::vector<target> targets;
+  /// What was last logged as reachable: route -> "via B (served by C)".
+  std::map<std::string, std::string> logged;
+
+  static constexpr const char* name = "switchboard.mesh";
+};
+
+/// The mesh actor of one node: dials and accepts peers, runs the
+/// advertisement protocol over its links, and keeps the registry's table
+/// of remote routes current. Protocol in docs/mesh.md.
+caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
+                         mesh_options opts, caf::actor registry,
+                         std::shared_ptr<mesh_shared> shared);
+
+} // namespace switchboard::detail

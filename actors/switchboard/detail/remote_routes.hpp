@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "switchboard/core/route_info.hpp"
+
+namespace switchboard::detail {
+
+/// A route served by other nodes, as the mesh tells the registry.
+struct remote_route {
+  /// The links calls go to (the load is shared round-robin).
+  std::vector<caf::actor> links;
+  /// What `list` shows for it.
+  core::route_info info;
+  /// Registry-only: the next link to use.
+  size_t next = 0;
+};
+
+/// Every route reachable through peers and not served locally.
+using remote_routes = std::unordered_map<std::string, remote_route>;
+
+} // namespace switchboard::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::detail::remote_routes)

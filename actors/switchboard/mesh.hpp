@@ -1,0 +1,120 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "switchboard/router.hpp"
+
+namespace switchboard {
+
+/// The files of a node's TLS identity (PEM). Setting them switches every
+/// connection of the node to TLS with mutual authentication: a peer must
+/// present a certificate signed by `ca`, and so must this node.
+struct tls_files {
+  std::string certificate;
+  std::string key;
+  std::string ca;
+};
+
+/// How a node takes part in a mesh.
+struct mesh_options {
+  /// The node's name: unique in the mesh, shown as the origin of its
+  /// routes. Required.
+  std::string name;
+  /// A link with nothing else to send sends a heartbeat this often.
+  caf::timespan heartbeat = std::chrono::milliseconds{500};
+  /// A peer silent for this long is declared down (its routes leave every
+  /// registry, requests in flight to it get `node_down`).
+  caf::timespan peer_timeout = std::chrono::seconds{2};
+  /// Reconnection backoff: the first retry waits `retry_min`, each further
+  /// one twice as long, at most `retry_max`.
+  caf::timespan retry_min = std::chrono::milliseconds{100};
+  caf::timespan retry_max = std::chrono::seconds{5};
+  /// Use caf::openssl for listening and connecting (the actor system must
+  /// be configured by `configure_mesh` with TLS files).
+  bool tls = false;
+  /// At most this many requests (or replies) travel in one network message.
+  size_t max_batch = 1024;
+  /// Receives one line per state change (peer up, down, unreachable,
+  /// route reachable or gone). Default: standard error, prefixed "mesh: ".
+  std::function<void(const std::string&)> log;
+};
+
+/// A peer as `mesh::peers` reports it.
+struct peer_info {
+  /// The peer's node name; empty while never connected.
+  std::string name;
+  /// `HOST:PORT` for peers this node connects to; empty for peers that
+  /// connected to this node.
+  std::string address;
+  bool connected = false;
+  /// Why the last attempt failed, for peers not connected.
+  std::string last_error;
+};
+
+/// Loads what a meshed actor system needs into `cfg`: the middleman, the
+/// message types that cross the network and, if `tls` is given, caf::openssl
+/// with those files. Call before constructing the system.
+void configure_mesh(caf::actor_system_config& cfg,
+                    const tls_files* tls = nullptr);
+
+namespace detail {
+struct mesh_shared;
+} // namespace detail
+
+/// Joins a router to a mesh: other nodes can call its routes by name, and
+/// its callers can call theirs.
+///
+/// A router with a mesh forwards a call for a route it does not serve to a
+/// peer that can reach one (local routes first; several peers share the
+/// load), and answers `node_down` at once for requests in flight on a link
+/// that fails. Routes are advertised on connect and on every change.
+/// See docs/mesh.md.
+class mesh {
+public:
+  /// Attaches a mesh to the router `r`. The router must outlive the mesh.
+  mesh(router_ref r, mesh_options opts);
+
+  /// Disconnects from every peer (their routes leave this router).
+  ~mesh();
+
+  mesh(const mesh&) = delete;
+  mesh& operator=(const mesh&) = delete;
+
+  /// Accepts peers (and CLI clients) on `host:port` (port 0 picks one).
+  /// Returns the port.
+  caf::expected<uint16_t> listen(uint16_t port,
+                                 const std::string& host = "127.0.0.1");
+
+  /// Connects to a peer and keeps it connected: a failed attempt or a lost
+  /// link is retried with backoff for as long as the mesh lives.
+  void connect(const std::string& host, uint16_t port);
+
+  /// The peers, sorted by name then address.
+  std::vector<peer_info> peers() const;
+
+  /// Waits at most `timeout` until at least `n` peers are connected.
+  bool wait_for_peers(size_t n, caf::timespan timeout) const;
+
+  /// Waits at most `timeout` until `route` is reachable through a peer.
+  bool wait_for_route(const std::string& route, caf::timespan timeout) const;
+
+  const std::string& name() const;
+
+private:
+  router_ref router_;
+  std::shared_ptr<detail::mesh_shared> shared_;
+  caf::actor actor_;
+  bool tls_ = false;
+};
+
+} // namespace switchboard
