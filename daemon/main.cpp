@@ -1,8 +1,9 @@
 // switchboard: the standalone node and its command line.
 //
 //   switchboard serve [--config FILE]
-//   switchboard call [--connect HOST:PORT] [--timeout D] ROUTE [PAYLOAD]
-//   switchboard routes [--connect HOST:PORT] [--json]
+//   switchboard call [--connect HOST:PORT] [--timeout D] [TLS] ROUTE [PAYLOAD]
+//   switchboard routes [--connect HOST:PORT] [--json] [TLS]
+//     TLS = --tls-cert FILE --tls-key FILE --tls-ca FILE (for a [tls] node)
 //   switchboard check-config FILE
 //
 // Exit codes: 0 success; 1 the route answered an error; 2 usage or
@@ -10,11 +11,13 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -22,10 +25,12 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "switchboard/config/node_config.hpp"
 #include "switchboard/daemon/node_setup.hpp"
+#include "switchboard/mesh.hpp"
 #include "switchboard/switchboard.hpp"
 
 using namespace switchboard;
@@ -61,9 +66,40 @@ read_config(const std::string& path) {
   return std::make_pair(std::move(*loaded.config), std::move(plan));
 }
 
-void configure(caf::actor_system_config& cfg) {
-  cfg.load<caf::io::middleman>();
-  register_error_category(cfg);
+void configure(caf::actor_system_config& cfg,
+               const std::optional<tls_files>& tls) {
+  configure_mesh(cfg, tls ? &*tls : nullptr);
+}
+
+std::optional<tls_files> tls_of(const config::node_config& cfg) {
+  if (!cfg.tls)
+    return std::nullopt;
+  return tls_files{cfg.tls->certificate, cfg.tls->key, cfg.tls->ca};
+}
+
+mesh_options mesh_options_of(const config::node_config& cfg) {
+  mesh_options result;
+  result.name = cfg.name;
+  result.heartbeat = cfg.mesh.heartbeat;
+  result.peer_timeout = cfg.mesh.peer_timeout;
+  result.retry_max = cfg.mesh.retry_max;
+  result.retry_min = std::min(result.retry_min, result.retry_max);
+  result.max_batch = cfg.mesh.max_batch;
+  result.tls = cfg.tls.has_value();
+  return result;
+}
+
+/// Connects to the `[[peer]]`s not connected yet; returns how many.
+size_t connect_peers(mesh& net, const config::node_config& cfg,
+                     std::set<std::string>& dialled) {
+  size_t n = 0;
+  for (auto& peer : cfg.peers) {
+    if (!dialled.insert(config::to_string(peer.address)).second)
+      continue;
+    net.connect(peer.address.host, peer.address.port);
+    ++n;
+  }
+  return n;
 }
 
 std::string describe_for_cli(const caf::error& err) {
@@ -131,7 +167,7 @@ int serve(const std::string& config_path) {
     return exit_usage;
   auto& [cfg, plan] = *initial;
   caf::actor_system_config sys_cfg;
-  configure(sys_cfg);
+  configure(sys_cfg, tls_of(cfg));
   caf::actor_system sys{sys_cfg};
   router sb{sys};
   std::map<std::string, config::route_config> live;
@@ -144,18 +180,19 @@ int serve(const std::string& config_path) {
     live.emplace(r.spec.name, r.source);
   }
   std::cerr << "node " << cfg.name << ": " << live.size() << " route(s)\n";
+  mesh net{sb.ref(), mesh_options_of(cfg)};
   if (cfg.listen) {
-    auto port = sys.middleman().publish(sb.registry(), cfg.listen->port,
-                                        cfg.listen->host.c_str(), true);
+    auto port = net.listen(cfg.listen->port, cfg.listen->host);
     if (!port) {
-      std::cerr << "error: cannot listen on " << cfg.listen->host << ':'
-                << cfg.listen->port << ": " << sys.render(port.error())
-                << '\n';
+      std::cerr << "error: cannot listen on " << config::to_string(*cfg.listen)
+                << ": " << sys.render(port.error()) << '\n';
       return exit_usage;
     }
     std::cout << "listening on " << cfg.listen->host << ':' << *port
-              << std::endl;
+              << (cfg.tls ? " (tls)" : "") << std::endl;
   }
+  std::set<std::string> dialled;
+  connect_peers(net, cfg, dialled);
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0)
@@ -172,6 +209,12 @@ int serve(const std::string& config_path) {
         continue;
       }
       apply_reload(sb, live, next->second);
+      if (auto n = connect_peers(net, next->first, dialled); n > 0)
+        std::cerr << "reload: connecting to " << n << " new peer(s)\n";
+      if (next->first.peers.size() != dialled.size()
+          || next->first.tls.has_value() != cfg.tls.has_value())
+        std::cerr << "reload: removed peers and [tls] changes take effect "
+                     "on restart\n";
       continue;
     }
     break;
@@ -179,7 +222,6 @@ int serve(const std::string& config_path) {
   std::cerr << "stopping: draining requests in flight\n";
   if (auto err = sb.shutdown(cfg.drain))
     std::cerr << "drain: " << describe_for_cli(err) << '\n';
-  sys.middleman().unpublish(sb.registry());
   return exit_ok;
 }
 
@@ -192,21 +234,25 @@ struct node_client {
   std::optional<caf::actor_system> sys;
   caf::actor registry;
 
-  explicit node_client(const config::host_port& hp) {
-    configure(cfg);
+  node_client(const config::host_port& hp,
+              const std::optional<tls_files>& tls) {
+    configure(cfg, tls);
     sys.emplace(cfg);
-    auto remote = sys->middleman().remote_actor(hp.host, hp.port);
+    auto remote = tls ? caf::openssl::remote_actor(*sys, hp.host, hp.port)
+                      : sys->middleman().remote_actor(hp.host, hp.port);
     if (!remote)
-      std::cerr << "error: cannot reach " << hp.host << ':' << hp.port
-                << ": " << sys->render(remote.error()) << '\n';
+      std::cerr << "error: cannot reach " << config::to_string(hp)
+                << (tls ? " over TLS" : "") << ": "
+                << sys->render(remote.error()) << '\n';
     else
       registry = std::move(*remote);
   }
 };
 
-int call(const config::host_port& hp, std::chrono::nanoseconds timeout,
-         const std::string& route, const std::string& payload) {
-  node_client node{hp};
+int call(const config::host_port& hp, const std::optional<tls_files>& tls,
+         std::chrono::nanoseconds timeout, const std::string& route,
+         const std::string& payload) {
+  node_client node{hp, tls};
   if (!node.registry)
     return exit_unreachable;
   auto& sys = *node.sys;
@@ -263,8 +309,9 @@ std::string json_escape(const std::string& x) {
   return out;
 }
 
-int routes(const config::host_port& hp, bool json) {
-  node_client node{hp};
+int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
+           bool json) {
+  node_client node{hp, tls};
   if (!node.registry)
     return exit_unreachable;
   auto& sys = *node.sys;
@@ -284,18 +331,29 @@ int routes(const config::host_port& hp, bool json) {
                       << core::to_string(x.policy) << "\", \"in_flight\": "
                       << x.in_flight << ", \"completed\": " << x.completed
                       << ", \"failed\": " << x.failed
-                      << ", \"restarts\": " << x.restarts << "}";
+                      << ", \"restarts\": " << x.restarts
+                      << ", \"origin\": \"" << json_escape(x.origin)
+                      << "\", \"via\": \"" << json_escape(x.via) << "\"}";
           }
           std::cout << (xs.empty() ? "]" : "\n]") << std::endl;
           return;
         }
-        std::printf("%-24s %-10s %7s %-16s %9s\n", "NAME", "KIND", "WORKERS",
-                    "POLICY", "IN_FLIGHT");
-        for (auto& x : xs)
-          std::printf("%-24s %-10s %7zu %-16s %9lld\n", x.name.c_str(),
+        std::printf("%-24s %-10s %7s %-16s %9s %s\n", "NAME", "KIND",
+                    "WORKERS", "POLICY", "IN_FLIGHT", "ORIGIN");
+        for (auto& x : xs) {
+          // A remote route: its workers are the peers calls go to; its
+          // policy and load live on the serving node.
+          auto remote = !x.via.empty();
+          auto origin = x.origin.empty() ? std::string{"-"} : x.origin;
+          if (remote)
+            origin += " (via " + x.via + ")";
+          std::printf("%-24s %-10s %7zu %-16s %9s %s\n", x.name.c_str(),
                       x.kind.c_str(), x.workers,
-                      std::string{core::to_string(x.policy)}.c_str(),
-                      static_cast<long long>(x.in_flight));
+                      remote ? "-"
+                             : std::string{core::to_string(x.policy)}.c_str(),
+                      remote ? "-" : std::to_string(x.in_flight).c_str(),
+                      origin.c_str());
+        }
       },
       [&](caf::error& err) {
         std::cerr << "error: lost the node: " << sys.render(err) << '\n';
@@ -335,12 +393,30 @@ int main(int argc, char** argv) {
   call_cmd->add_option("--timeout", timeout_text,
                        "how long to wait, e.g. 250ms, 5s");
   call_cmd->add_option("ROUTE", route, "route name")->required();
+  tls_files tls_flags;
+  auto add_tls_options = [&](CLI::App* cmd) {
+    auto cert = cmd->add_option("--tls-cert", tls_flags.certificate,
+                                "client certificate (PEM) for a [tls] node");
+    auto key = cmd->add_option("--tls-key", tls_flags.key,
+                               "private key of --tls-cert");
+    auto ca = cmd->add_option("--tls-ca", tls_flags.ca,
+                              "CA the node's certificate must chain to");
+    for (auto x : {cert, key, ca}) {
+      x->check(CLI::ExistingFile);
+      for (auto y : {cert, key, ca})
+        if (x != y)
+          x->needs(y);
+    }
+  };
+  add_tls_options(call_cmd);
   call_cmd->add_option("PAYLOAD", payload_arg, "payload, or - for stdin");
   bool json = false;
   auto routes_cmd = app.add_subcommand(
-    "routes", "list a node's routes: name, kind, workers, policy, in flight");
+    "routes", "list a node's routes: name, kind, workers, policy, in "
+              "flight, origin node (and the peers a remote route goes via)");
   routes_cmd->add_option("--connect", connect, "node address HOST:PORT");
   routes_cmd->add_flag("--json", json, "print JSON");
+  add_tls_options(routes_cmd);
   std::string check_path;
   auto check_cmd = app.add_subcommand(
     "check-config", "validate a configuration without starting anything");
@@ -362,8 +438,11 @@ int main(int argc, char** argv) {
     std::cerr << "error: --connect '" << connect << "' is not HOST:PORT\n";
     return exit_usage;
   }
+  std::optional<tls_files> tls;
+  if (!tls_flags.certificate.empty())
+    tls = tls_flags;
   if (*routes_cmd)
-    return routes(*hp, json);
+    return routes(*hp, tls, json);
   auto timeout = config::parse_duration(timeout_text);
   if (!timeout || timeout->count() <= 0) {
     std::cerr << "error: --timeout '" << timeout_text
@@ -376,5 +455,5 @@ int main(int argc, char** argv) {
                    std::istreambuf_iterator<char>{});
   else
     payload = payload_arg;
-  return call(*hp, *timeout, route, payload);
+  return call(*hp, tls, *timeout, route, payload);
 }

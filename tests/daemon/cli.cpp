@@ -9,62 +9,12 @@
 #include <fstream>
 #include <memory>
 
-#include "process.hpp"
+#include "daemon_process.hpp"
 
 using namespace switchboard::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-const std::string bin = SWITCHBOARD_BIN;
-
-/// A scratch directory for config files.
-struct scratch {
-  std::string dir;
-
-  scratch() {
-    char tmpl[] = "/tmp/sb-cli-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-
-  ~scratch() {
-    std::string cmd = "rm -rf '" + dir + "'";
-    static_cast<void>(std::system(cmd.c_str()));
-  }
-
-  std::string write(const std::string& name, const std::string& text) {
-    auto path = dir + "/" + name;
-    std::ofstream{path} << text;
-    return path;
-  }
-};
-
-/// A running `switchboard serve`, stopped with SIGTERM at the end.
-struct daemon_process {
-  std::unique_ptr<process> proc;
-  std::string address;
-
-  explicit daemon_process(const std::string& config) {
-    proc = std::make_unique<process>(
-      std::vector<std::string>{bin, "serve", "--config", config});
-    auto line = proc->read_line(20s);
-    const std::string prefix = "listening on ";
-    REQUIRE(line.rfind(prefix, 0) == 0);
-    address = line.substr(prefix.size());
-  }
-
-  process_result call(std::vector<std::string> args,
-                      const std::string& input = {}) {
-    std::vector<std::string> full{bin, "call", "--connect", address};
-    full.insert(full.end(), args.begin(), args.end());
-    return run(full, input);
-  }
-
-  process_result stop() {
-    proc->signal(SIGTERM);
-    return proc->wait(30s);
-  }
-};
 
 std::string base_config(const std::string& extra = {}) {
   return "[node]\nname = \"test\"\nlisten = \"127.0.0.1:0\"\n\n"

@@ -101,6 +101,30 @@ public:
     }
   }
 
+  /// Reads stderr until `needle` appears after everything an earlier call
+  /// matched, or `limit` passes. Returns whether it appeared.
+  bool wait_for_err(const std::string& needle,
+                    std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      auto at = err_buf_.find(needle, err_seen_);
+      if (at != std::string::npos) {
+        err_seen_ = at + needle.size();
+        return true;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+      if (left <= 0 || !pump(err_, err_buf_, static_cast<int>(left)))
+        return false;
+    }
+  }
+
+  /// Everything read from stderr so far (by `wait_for_err`).
+  const std::string& err_so_far() const {
+    return err_buf_;
+  }
+
   void signal(int sig) {
     ::kill(pid_, sig);
   }
@@ -174,6 +198,7 @@ private:
   int in_ = -1, out_ = -1, err_ = -1;
   bool reaped_ = false;
   std::string out_buf_, err_buf_;
+  size_t err_seen_ = 0;
 };
 
 /// Runs `args` to completion with `input` on stdin (bounded).

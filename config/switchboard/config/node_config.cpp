@@ -2,13 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <algorithm>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -31,6 +32,13 @@ std::string to_string(const problem& x) {
     return x.where.file + ": " + x.message;
   return x.where.file + ":" + std::to_string(x.where.line) + ":"
          + std::to_string(x.where.column) + ": " + x.message;
+}
+
+std::string to_string(const host_port& x) {
+  auto port = std::to_string(x.port);
+  if (x.host.find(':') != std::string::npos)
+    return "[" + x.host + "]:" + port;
+  return x.host + ":" + port;
 }
 
 std::string_view to_string(handler_kind x) noexcept {
@@ -136,11 +144,45 @@ std::optional<host_port> parse_host_port(std::string_view x) {
 
 namespace {
 
+/// Renders a duration in the largest unit that holds it exactly, the way
+/// parse_duration reads it back (`"1500ms"`, `"2s"`).
+std::string duration_text(std::chrono::nanoseconds x) {
+  constexpr int64_t ns_per_s = 1000ll * 1000 * 1000;
+  auto n = x.count();
+  for (auto [name, scale] :
+       {std::pair<const char*, int64_t>{"h", 3600 * ns_per_s},
+        {"m", 60 * ns_per_s},
+        {"s", ns_per_s},
+        {"ms", 1000 * 1000},
+        {"us", 1000}})
+    if (n != 0 && n % scale == 0)
+      return std::to_string(n / scale) + name;
+  return std::to_string(n) + "ns";
+}
+
+/// Whether `source` names a file (and not, say, `<built-in default>`).
+bool names_a_file(const std::string& source) {
+  return !(source.size() >= 2 && source.front() == '<' && source.back() == '>');
+}
+
+/// Largest `[mesh] max_batch`.
+constexpr int64_t max_batch_limit = 65536;
+
 /// Collects problems while walking one document.
 class reader {
 public:
   explicit reader(std::string source) : source_(std::move(source)) {
-    // nop
+    if (names_a_file(source_))
+      base_dir_ = std::filesystem::path{source_}.parent_path();
+  }
+
+  /// A path written in the document, resolved against the directory of the
+  /// file it came from (when it came from a file).
+  std::string resolve(const std::string& x) const {
+    std::filesystem::path p{x};
+    if (!base_dir_ || p.is_absolute())
+      return x;
+    return (*base_dir_ / p).string();
   }
 
   source_position at(const toml::source_region& r) const {
@@ -278,6 +320,123 @@ public:
     if (auto n = tbl.get("max_payload"))
       if (auto x = size(*n, "limits.max_payload"))
         lim.max_payload = *x;
+  }
+
+  void read_mesh(const toml::table& tbl, mesh_config& mesh) {
+    check_keys(tbl, "[mesh]",
+               {"heartbeat", "peer_timeout", "retry_max", "max_batch"});
+    // A value that is present but bad skips the rule that relates it to
+    // another one: the value itself is reported already.
+    bool heartbeat_ok = true;
+    bool peer_timeout_ok = true;
+    auto heartbeat = tbl.get("heartbeat");
+    if (heartbeat) {
+      if (auto d = duration(*heartbeat, "mesh.heartbeat"))
+        mesh.heartbeat = *d;
+      else
+        heartbeat_ok = false;
+    }
+    auto peer_timeout = tbl.get("peer_timeout");
+    if (peer_timeout) {
+      if (auto d = duration(*peer_timeout, "mesh.peer_timeout"))
+        mesh.peer_timeout = *d;
+      else
+        peer_timeout_ok = false;
+    }
+    // peer_timeout >= 2 * heartbeat, without overflowing the product.
+    if (heartbeat_ok && peer_timeout_ok
+        && mesh.peer_timeout.count() / 2 < mesh.heartbeat.count()) {
+      // The defaults obey the rule, so one of the two is in the file; the
+      // problem stands at peer_timeout unless only heartbeat is given.
+      auto where = peer_timeout != nullptr ? peer_timeout : heartbeat;
+      auto shown = [](const toml::node* n, std::chrono::nanoseconds x) {
+        if (n != nullptr)
+          return "'" + n->as_string()->get() + "'";
+        return "'" + duration_text(x) + "' (the default)";
+      };
+      auto msg = "mesh.peer_timeout " + shown(peer_timeout, mesh.peer_timeout)
+                 + " must be at least twice mesh.heartbeat "
+                 + shown(heartbeat, mesh.heartbeat);
+      if (mesh.heartbeat.count() <= std::numeric_limits<int64_t>::max() / 2)
+        msg += ", so at least '" + duration_text(mesh.heartbeat * 2) + "'";
+      if (where != nullptr)
+        report(where->source(), std::move(msg));
+    }
+    if (auto n = tbl.get("retry_max"))
+      if (auto d = duration(*n, "mesh.retry_max"))
+        mesh.retry_max = *d;
+    if (auto n = tbl.get("max_batch"))
+      if (auto i = positive(*n, "mesh.max_batch")) {
+        if (*i > max_batch_limit)
+          report(n->source(), "mesh.max_batch must be at most "
+                                + std::to_string(max_batch_limit) + ", not "
+                                + std::to_string(*i));
+        else
+          mesh.max_batch = static_cast<size_t>(*i);
+      }
+  }
+
+  std::optional<peer_config> read_peer(const toml::table& tbl) {
+    check_keys(tbl, "[[peer]]", {"connect"});
+    auto n = tbl.get("connect");
+    if (n == nullptr) {
+      report(tbl.source(), "a [[peer]] needs connect = \"HOST:PORT\"");
+      return std::nullopt;
+    }
+    auto s = string(*n, "peer.connect");
+    if (!s)
+      return std::nullopt;
+    auto hp = parse_host_port(*s);
+    if (!hp) {
+      report(n->source(), "peer.connect '" + *s
+                            + "' is not HOST:PORT (e.g. \"10.0.0.2:7700\", "
+                              "\"[::1]:7700\")");
+      return std::nullopt;
+    }
+    if (hp->port == 0) {
+      report(n->source(), "peer.connect '" + *s
+                            + "' has port 0 (a peer is reached at its own "
+                              "port)");
+      return std::nullopt;
+    }
+    return peer_config{std::move(*hp), at(n->source())};
+  }
+
+  std::optional<tls_config> read_tls(const toml::table& tbl) {
+    check_keys(tbl, "[tls]", {"certificate", "key", "ca"});
+    tls_config result;
+    result.position = at(tbl.source());
+    bool ok = true;
+    auto path = [&](const char* key, const char* what, std::string& value,
+                    source_position& where) {
+      auto name = "tls." + std::string{key};
+      auto n = tbl.get(key);
+      if (n == nullptr) {
+        report(tbl.source(),
+               "[tls] needs " + std::string{key} + " (" + what + ")");
+        ok = false;
+        return;
+      }
+      where = at(n->source());
+      auto s = string(*n, name);
+      if (!s) {
+        ok = false;
+      } else if (s->empty()) {
+        report(n->source(), name + " must not be empty");
+        ok = false;
+      } else {
+        value = resolve(*s);
+      }
+    };
+    path("certificate", "the node's certificate chain, PEM", result.certificate,
+         result.certificate_position);
+    path("key", "the certificate's private key, PEM", result.key,
+         result.key_position);
+    path("ca", "the authority peers' certificates must chain to, PEM",
+         result.ca, result.ca_position);
+    if (!ok)
+      return std::nullopt;
+    return result;
   }
 
   std::optional<route_config> read_route(const toml::table& tbl) {
@@ -432,7 +591,8 @@ public:
       cfg.name = host;
     else
       cfg.name = "switchboard";
-    check_keys(root, "the top level", {"node", "limits", "route"});
+    check_keys(root, "the top level",
+               {"node", "limits", "route", "mesh", "peer", "tls"});
     if (auto n = root.get("node")) {
       if (auto t = n->as_table())
         read_node(*t, cfg);
@@ -467,6 +627,47 @@ public:
         }
       }
     }
+    if (auto n = root.get("mesh")) {
+      if (auto t = n->as_table())
+        read_mesh(*t, cfg.mesh);
+      else
+        report(n->source(), "mesh must be a table ([mesh])");
+    }
+    if (auto n = root.get("peer")) {
+      auto arr = n->as_array();
+      if (!arr || !arr->is_array_of_tables()) {
+        report(n->source(), "peer must be an array of tables ([[peer]])");
+      } else {
+        // Host names compare without case, as DNS does; "[::1]" and "::1"
+        // are the same host once parsed.
+        std::map<std::pair<std::string, uint16_t>, uint32_t> seen;
+        for (auto&& elem : *arr) {
+          auto p = read_peer(*elem.as_table());
+          if (!p)
+            continue;
+          auto host = p->address.host;
+          std::transform(
+            host.begin(), host.end(), host.begin(),
+            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          auto [i, added] = seen.emplace(std::make_pair(host, p->address.port),
+                                         p->position.line);
+          if (!added) {
+            problems_.push_back(
+              {p->position, "duplicate peer '" + to_string(p->address)
+                              + "' (already a [[peer]] at line "
+                              + std::to_string(i->second) + ")"});
+            continue;
+          }
+          cfg.peers.push_back(std::move(*p));
+        }
+      }
+    }
+    if (auto n = root.get("tls")) {
+      if (auto t = n->as_table())
+        cfg.tls = read_tls(*t);
+      else
+        report(n->source(), "tls must be a table ([tls])");
+    }
     load_result result;
     result.problems = std::move(problems_);
     // Report in document order, whatever order the checks ran in.
@@ -483,6 +684,9 @@ public:
 
 private:
   std::string source_;
+  /// The directory of the configuration file; unset for text that did not
+  /// come from a file.
+  std::optional<std::filesystem::path> base_dir_;
   std::vector<problem> problems_;
 };
 

@@ -34,6 +34,9 @@ struct host_port {
   uint16_t port = 0;
 };
 
+/// Renders `HOST:PORT`, with brackets around an IPv6 host (`[::1]:7700`).
+std::string to_string(const host_port& x);
+
 /// Defaults every route inherits (`[limits]`).
 struct limits_config {
   std::chrono::nanoseconds timeout = std::chrono::seconds{5};
@@ -70,7 +73,50 @@ struct route_config {
   source_position handler_position;
 };
 
-/// A whole node: `[node]`, `[limits]` and every `[[route]]`.
+/// How the node talks to its peers (`[mesh]`). Only timing and batching:
+/// the peers themselves are `[[peer]]`s, the transport is `[tls]`.
+struct mesh_config {
+  /// A link with nothing else to send sends a heartbeat this often (> 0).
+  std::chrono::nanoseconds heartbeat = std::chrono::milliseconds{500};
+  /// A peer silent for this long is declared down; at least twice
+  /// `heartbeat`.
+  std::chrono::nanoseconds peer_timeout = std::chrono::seconds{2};
+  /// The longest wait between two attempts to reach a peer (> 0).
+  std::chrono::nanoseconds retry_max = std::chrono::seconds{5};
+  /// At most this many requests (or replies) in one network message, in
+  /// [1, 65536].
+  size_t max_batch = 1024;
+};
+
+/// One `[[peer]]`: a node this node connects to. Does not say whether the
+/// peer is reachable; the reader never resolves or contacts it.
+struct peer_config {
+  /// `connect = "HOST:PORT"` (the port is never 0).
+  host_port address;
+  /// Where the `connect` value stands, for errors about this peer.
+  source_position position;
+};
+
+/// `[tls]`: the node's TLS identity, PEM files. Relative paths in the file
+/// are resolved against the directory of the configuration file; the reader
+/// does not check that the files exist (`daemon::plan_node` does).
+struct tls_config {
+  /// The node's certificate chain.
+  std::string certificate;
+  /// The private key of `certificate`.
+  std::string key;
+  /// The authority every peer's (and client's) certificate must chain to.
+  std::string ca;
+  /// Where the `[tls]` table stands.
+  source_position position;
+  /// Where each value stands, for errors about that file.
+  source_position certificate_position;
+  source_position key_position;
+  source_position ca_position;
+};
+
+/// A whole node: `[node]`, `[limits]`, every `[[route]]`, `[mesh]`, every
+/// `[[peer]]` and `[tls]`.
 struct node_config {
   /// `[node] name`; defaults to the host name.
   std::string name;
@@ -80,6 +126,12 @@ struct node_config {
   std::chrono::nanoseconds drain = std::chrono::seconds{10};
   limits_config limits;
   std::vector<route_config> routes;
+  /// `[mesh]`; every default when absent.
+  mesh_config mesh;
+  /// Every `[[peer]]`, in document order, no two with the same address.
+  std::vector<peer_config> peers;
+  /// `[tls]`; unset means plain TCP without authentication.
+  std::optional<tls_config> tls;
 };
 
 /// The outcome of reading a configuration: a config, or every problem.
@@ -101,8 +153,15 @@ std::optional<host_port> parse_host_port(std::string_view x);
 /// Reads a configuration from TOML text. Every problem is reported (not
 /// just the first) with the position of the offending key or value:
 /// syntax errors, unknown keys, wrong types, bad durations/sizes/addresses,
-/// duplicate route names, and a route with none or several of `handler` /
-/// `exec` / `plugin`. Nothing here touches the file system.
+/// duplicate route names, a route with none or several of `handler` /
+/// `exec` / `plugin`, `[mesh]` values out of range, a `[[peer]]` without
+/// an address or with one given before, and a `[tls]` without one of its
+/// files.
+///
+/// `source` names the text in positions. Unless it is in angle brackets
+/// (`<built-in default>`), it is taken as the path of the file the text
+/// came from: relative `[tls]` paths are resolved against its directory.
+/// Nothing here touches the file system.
 load_result parse_config(std::string_view text, const std::string& source);
 
 /// Reads and parses the file at `path`.

@@ -1,8 +1,14 @@
 #include "switchboard/daemon/node_setup.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <sstream>
 
 #include "switchboard/daemon/builtins.hpp"
@@ -29,10 +35,39 @@ std::string resolve_program(const std::string& name) {
   return name;
 }
 
+/// Why the file at `path` cannot be read, or nothing if it can: it must
+/// open for reading and be a regular file (or a link to one).
+std::optional<std::string> unreadable(const std::string& path) {
+  auto fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return std::string{std::strerror(errno)};
+  struct stat st;
+  auto failed = ::fstat(fd, &st) != 0;
+  auto err = errno;
+  ::close(fd);
+  if (failed)
+    return std::string{std::strerror(err)};
+  if (S_ISDIR(st.st_mode))
+    return std::string{std::strerror(EISDIR)};
+  return std::nullopt;
+}
+
 } // namespace
 
 node_plan plan_node(const config::node_config& cfg) {
   node_plan plan;
+  if (cfg.tls) {
+    auto check = [&](const char* key, const std::string& path,
+                     const config::source_position& where) {
+      if (auto why = unreadable(path))
+        plan.problems.push_back({where, "tls." + std::string{key}
+                                          + ": cannot read '" + path
+                                          + "': " + *why});
+    };
+    check("certificate", cfg.tls->certificate, cfg.tls->certificate_position);
+    check("key", cfg.tls->key, cfg.tls->key_position);
+    check("ca", cfg.tls->ca, cfg.tls->ca_position);
+  }
   auto problem = [&](const config::route_config& r, std::string msg) {
     plan.problems.push_back({r.handler_position, std::move(msg)});
   };
@@ -87,6 +122,13 @@ node_plan plan_node(const config::node_config& cfg) {
       }
     }
   }
+  // Report in document order: [tls] may stand after the routes.
+  std::stable_sort(plan.problems.begin(), plan.problems.end(),
+                   [](const config::problem& x, const config::problem& y) {
+                     return x.where.line != y.where.line
+                              ? x.where.line < y.where.line
+                              : x.where.column < y.where.column;
+                   });
   return plan;
 }
 

@@ -21,11 +21,13 @@ struct node_plan {
 };
 
 /// Turns a parsed configuration into routes, checking what only the
-/// machine can tell, each at the position of its `[[route]]` value: an
-/// unknown built-in, an exec program that does not exist or is not
-/// executable (a bare name is looked up in PATH), a plugin that fails to
-/// load or lacks its entry point. Route options come from the route, else
-/// from `[limits]`.
+/// machine can tell, each at the position of its value: an unknown
+/// built-in, an exec program that does not exist or is not executable (a
+/// bare name is looked up in PATH), a plugin that fails to load or lacks
+/// its entry point, a `[tls]` file that cannot be opened for reading (or
+/// is a directory). Problems come in document order. Route options come
+/// from the route, else from `[limits]`. Does not check that a `[tls]`
+/// file holds valid PEM, nor that peers are reachable.
 node_plan plan_node(const config::node_config& cfg);
 
 /// Whether two `[[route]]`s configure the same route (positions aside).

@@ -1,0 +1,78 @@
+#pragma once
+
+// The real `switchboard` binary in black-box tests: scratch directories for
+// config files, and running nodes. Every wait is bounded; nothing sleeps.
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "process.hpp"
+
+namespace switchboard::test {
+
+using namespace std::chrono_literals;
+
+const std::string bin = SWITCHBOARD_BIN;
+
+/// A scratch directory for config files.
+struct scratch {
+  std::string dir;
+
+  scratch() {
+    char tmpl[] = "/tmp/sb-test-XXXXXX";
+    dir = mkdtemp(tmpl);
+  }
+
+  ~scratch() {
+    std::string cmd = "rm -rf '" + dir + "'";
+    static_cast<void>(std::system(cmd.c_str()));
+  }
+
+  std::string write(const std::string& name, const std::string& text) {
+    auto path = dir + "/" + name;
+    std::ofstream{path} << text;
+    return path;
+  }
+};
+
+/// A running `switchboard serve`, stopped with SIGTERM by `stop`.
+struct daemon_process {
+  std::unique_ptr<process> proc;
+  std::string address;
+
+  explicit daemon_process(const std::string& config) {
+    proc = std::make_unique<process>(
+      std::vector<std::string>{bin, "serve", "--config", config});
+    auto line = proc->read_line(20s);
+    const std::string prefix = "listening on ";
+    REQUIRE(line.rfind(prefix, 0) == 0);
+    address = line.substr(prefix.size());
+    address = address.substr(0, address.find(' ')); // drop " (tls)"
+  }
+
+  /// The port the node listens on.
+  std::string port() const {
+    return address.substr(address.rfind(':') + 1);
+  }
+
+  process_result call(std::vector<std::string> args,
+                      const std::string& input = {}) {
+    std::vector<std::string> full{bin, "call", "--connect", address};
+    full.insert(full.end(), args.begin(), args.end());
+    return run(full, input);
+  }
+
+  process_result stop() {
+    proc->signal(SIGTERM);
+    return proc->wait(30s);
+  }
+};
+
+} // namespace switchboard::test
