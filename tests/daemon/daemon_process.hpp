@@ -5,8 +5,6 @@
 
 #include <signal.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,33 +12,13 @@
 #include <catch2/catch.hpp>
 
 #include "process.hpp"
+#include "scratch.hpp"
 
 namespace switchboard::test {
 
 using namespace std::chrono_literals;
 
 const std::string bin = SWITCHBOARD_BIN;
-
-/// A scratch directory for config files.
-struct scratch {
-  std::string dir;
-
-  scratch() {
-    char tmpl[] = "/tmp/sb-test-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-
-  ~scratch() {
-    std::string cmd = "rm -rf '" + dir + "'";
-    static_cast<void>(std::system(cmd.c_str()));
-  }
-
-  std::string write(const std::string& name, const std::string& text) {
-    auto path = dir + "/" + name;
-    std::ofstream{path} << text;
-    return path;
-  }
-};
 
 /// A running `switchboard serve`, stopped with SIGTERM by `stop`.
 struct daemon_process {

@@ -10,37 +10,14 @@
 #include <fstream>
 #include <string>
 
+#include "scratch.hpp"
 #include "switchboard/config/node_config.hpp"
 #include "switchboard/daemon/node_setup.hpp"
 
 using namespace switchboard;
+using switchboard::test::scratch;
 
 namespace {
-
-/// A scratch directory for a configuration and its TLS files.
-struct scratch {
-  std::string dir;
-
-  scratch() {
-    char tmpl[] = "/tmp/sb-mesh-plan-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-
-  ~scratch() {
-    std::string cmd = "rm -rf '" + dir + "'";
-    static_cast<void>(std::system(cmd.c_str()));
-  }
-
-  std::string write(const std::string& name, const std::string& text) {
-    auto path = dir + "/" + name;
-    std::ofstream out{path};
-    out << text;
-    out.close();
-    REQUIRE(out.good());
-    return path;
-  }
-};
 
 /// Loads `file`, requires that it parses, and plans it.
 daemon::node_plan plan_file(const std::string& file) {
