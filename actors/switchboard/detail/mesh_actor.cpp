@@ -1,6 +1,7 @@
 #include "switchboard/detail/mesh_actor.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -22,8 +23,9 @@ namespace {
 
 using self_ptr = caf::stateful_actor<mesh_state>*;
 
-/// How long one connection attempt and one handshake may take.
-constexpr auto attempt_timeout = std::chrono::seconds{10};
+/// How long one connection attempt may take (the handshake after it is
+/// bounded by `peer_timeout`, and fails at once if the peer goes away).
+constexpr auto connect_timeout = std::chrono::seconds{10};
 
 void log(self_ptr self, const std::string& line) {
   if (self->state.opts.log)
@@ -126,16 +128,20 @@ void recompute(self_ptr self) {
       l.sent = std::move(adverts);
     }
   }
+  // Publish first: whoever reads a log line then finds the state it says.
+  std::vector<std::string> lines;
   for (auto& [name, text] : reachable) {
     auto i = st.logged.find(name);
     if (i == st.logged.end() || i->second != text)
-      log(self, "route '" + name + "' reachable " + text);
+      lines.push_back("route '" + name + "' reachable " + text);
   }
   for (auto& [name, text] : st.logged)
     if (reachable.count(name) == 0)
-      log(self, "route '" + name + "' no longer reachable");
+      lines.push_back("route '" + name + "' no longer reachable");
   st.logged = std::move(reachable);
   publish_shared(self);
+  for (auto& line : lines)
+    log(self, line);
 }
 
 uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
@@ -180,14 +186,38 @@ void schedule_retry(self_ptr self, size_t index) {
 void attempt_failed(self_ptr self, size_t index, const std::string& why) {
   auto& t = self->state.targets[index];
   t.link = 0;
-  if (why != t.last_error) {
-    log(self, "peer " + address_of(t) + " unreachable: " + why
-                + "; retrying with backoff (at most every "
-                + millis(self->state.opts.retry_max) + ")");
-    t.last_error = why;
+  if (t.handshake) {
+    self->demonitor(t.handshake);
+    t.handshake = nullptr;
   }
   schedule_retry(self, index);
+  if (why == t.last_error) {
+    publish_shared(self);
+    return;
+  }
+  t.last_error = why;
   publish_shared(self);
+  log(self, "peer " + address_of(t) + " unreachable: " + why
+              + "; retrying with backoff (at most every "
+              + millis(self->state.opts.retry_max) + ")");
+}
+
+/// Why a peer named `name` on CAF node `node` cannot join, or nothing.
+/// `except` is the link being set up for it.
+std::optional<std::string> refusal(self_ptr self, const std::string& name,
+                                   const caf::node_id& node, uint64_t except) {
+  auto& st = self->state;
+  if (name.empty())
+    return "a peer must send its name and its link";
+  if (name == st.opts.name)
+    return "the peer uses this node's own name '" + name
+           + "': node names must be unique in a mesh";
+  for (auto& [id, l] : st.links)
+    if (id != except && l.up && l.peer == name && l.peer_node != node)
+      return "a different node named '" + name
+             + "' is already connected: node names must be unique in a "
+               "mesh";
+  return std::nullopt;
 }
 
 std::string render(self_ptr self, const caf::error& err) {
@@ -201,7 +231,7 @@ void attempt(self_ptr self, size_t index) {
   if (t.link != 0)
     return;
   self
-    ->request(connector(self), attempt_timeout, caf::connect_atom::value,
+    ->request(connector(self), connect_timeout, caf::connect_atom::value,
               t.host, t.port)
     .then(
       [self, index](caf::node_id&, caf::strong_actor_ptr& ptr,
@@ -212,32 +242,50 @@ void attempt(self_ptr self, size_t index) {
         }
         auto remote = caf::actor_cast<caf::actor>(ptr);
         auto id = spawn_link(self, {}, nullptr, static_cast<int>(index));
-        self->state.targets[index].link = id;
+        auto& t = self->state.targets[index];
+        t.link = id;
+        // If the peer goes away mid-handshake (or CAF handed out a
+        // connection to a node that is just going), the down message ends
+        // the attempt at once (see the down handler).
+        t.handshake = remote.address();
+        self->monitor(remote);
         auto link = self->state.links.at(id).handle;
         self
-          ->request(remote, attempt_timeout, hello_atom::value,
+          ->request(remote, self->state.opts.peer_timeout, hello_atom::value,
                     self->state.opts.name, link)
           .then(
             [self, index, id, link](std::string& name, caf::actor& peer) {
               auto& st = self->state;
+              auto& t = st.targets[index];
               auto i = st.links.find(id);
-              if (i == st.links.end())
-                return; // the link died meanwhile; its down handler retries
+              if (t.link != id || i == st.links.end())
+                return; // this attempt already ended
+              self->demonitor(t.handshake);
+              t.handshake = nullptr;
+              if (auto why = refusal(self, name, peer.node(), id)) {
+                self->send_exit(link, caf::exit_reason::user_shutdown);
+                attempt_failed(self, index, "handshake refused here: " + *why);
+                return;
+              }
               i->second.peer = name;
               i->second.peer_node = peer.node();
               self->send(link, peer_atom::value, name, peer);
-              auto& t = st.targets[index];
               t.peer = name;
               t.last_error.clear();
               t.backoff = st.opts.retry_min;
+              link_up(self, id);
               log(self, "connected to peer '" + name + "' at "
                           + address_of(t));
-              link_up(self, id);
             },
-            [self, index, link](caf::error& err) {
+            [self, index, id, link](caf::error& err) {
+              if (self->state.targets[index].link != id)
+                return; // this attempt already ended
               self->send_exit(link, caf::exit_reason::user_shutdown);
-              attempt_failed(self, index, "handshake refused: "
-                                            + render(self, err));
+              attempt_failed(self, index,
+                             err == caf::sec::request_timeout
+                               ? "no answer to the handshake within "
+                                   + millis(self->state.opts.peer_timeout)
+                               : "handshake refused: " + render(self, err));
             });
       },
       [self, index](caf::error& err) {
@@ -260,28 +308,40 @@ caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     auto i = st.link_ids.find(dm.source);
-    if (i == st.link_ids.end())
+    if (i == st.link_ids.end()) {
+      // A peer's registry that went away during the handshake.
+      for (size_t index = 0; index < st.targets.size(); ++index) {
+        auto& t = st.targets[index];
+        if (t.handshake && t.handshake == dm.source) {
+          t.handshake = nullptr;
+          if (auto l = st.links.find(t.link); l != st.links.end())
+            self->send_exit(l->second.handle, caf::exit_reason::user_shutdown);
+          attempt_failed(self, index,
+                         "the peer went away during the handshake ("
+                           + render(self, dm.reason) + ")");
+        }
+      }
       return;
+    }
     auto id = i->second;
     st.link_ids.erase(i);
     auto l = std::move(st.links.at(id));
     st.links.erase(id);
     st.table->drop_link(id);
-    if (l.up)
-      log(self, "peer '" + l.peer + "' down: " + message_of(dm.reason));
     if (l.target >= 0) {
       auto index = static_cast<size_t>(l.target);
       auto& t = st.targets[index];
-      if (t.link == id) {
+      if (t.link == id && l.up) {
+        // Dial again after retry_min (not at once: CAF may still hand out
+        // the old connection while it notices the loss), then back off.
         t.link = 0;
-        if (l.up) {
-          // Reconnect at once, then back off.
-          t.backoff = st.opts.retry_min;
-          self->send(self, retry_atom::value, uint64_t{index});
-        }
+        t.backoff = st.opts.retry_min;
+        schedule_retry(self, index);
       }
     }
     recompute(self);
+    if (l.up)
+      log(self, "peer '" + l.peer + "' down: " + message_of(dm.reason));
   });
   self->set_exit_handler([self](caf::exit_msg& em) {
     auto& st = self->state;
@@ -309,26 +369,18 @@ caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
     // A peer dialled this node (the registry delegated its hello).
     [self](hello_atom, std::string& name,
            caf::actor& peer) -> caf::result<caf::message> {
-      auto& st = self->state;
-      if (name.empty() || !peer)
+      if (!peer)
         return make_error(error_code::bad_request,
                           "a peer must send its name and its link");
-      if (name == st.opts.name)
-        return make_error(error_code::bad_request,
-                          "the peer uses this node's own name '" + name
-                            + "': node names must be unique in a mesh");
-      for (auto& [id, l] : st.links)
-        if (l.up && l.peer == name && l.peer_node != peer.node())
-          return make_error(error_code::bad_request,
-                            "a different node named '" + name
-                              + "' is already connected: node names must "
-                                "be unique in a mesh");
+      if (auto why = refusal(self, name, peer.node(), 0))
+        return make_error(error_code::bad_request, *why);
+      auto& st = self->state;
       auto id = spawn_link(self, name, peer, -1);
       auto& l = st.links.at(id);
       l.peer_node = peer.node();
       auto handle = l.handle;
-      log(self, "peer '" + name + "' connected");
       link_up(self, id);
+      log(self, "peer '" + name + "' connected");
       return caf::make_message(st.opts.name, std::move(handle));
     },
     // A link passes on what its peer advertises.

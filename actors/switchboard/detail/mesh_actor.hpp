@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/node_id.hpp>
@@ -52,6 +53,8 @@ struct mesh_state {
     caf::timespan backoff{0};
     /// The link while connected or handshaking; 0 otherwise.
     uint64_t link = 0;
+    /// The peer's registry while a handshake with it runs (monitored).
+    caf::actor_addr handshake;
     /// The last failure, logged once per distinct text.
     std::string last_error;
     std::string peer;
