@@ -69,7 +69,7 @@ TEST_CASE("usage errors exit 2") {
   CHECK(run({bin, "--help"}).exit_code == 0);
 }
 
-TEST_CASE("a served route answers calls; errors exit 1, an unreachable node 3") {
+TEST_CASE("a served route answers calls, a route error exits 1 and an unreachable node 3") {
   scratch s;
   auto path = s.write(
     "serve.toml",

@@ -9,6 +9,7 @@
 #include <caf/message_view.hpp>
 
 #include "switchboard/atoms.hpp"
+#include "switchboard/detail/clock.hpp"
 #include "switchboard/detail/router_core.hpp"
 #include "switchboard/route_handle.hpp"
 
@@ -18,15 +19,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-int64_t to_ns(clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           t.time_since_epoch())
-    .count();
-}
-
-int64_t to_ns(clock::duration d) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-}
 
 /// Every live caller's state, by control block. The per-thread cache in
 /// `call_state::of` makes the lock rare: an actor runs on one thread at a

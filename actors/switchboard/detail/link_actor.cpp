@@ -7,24 +7,14 @@
 #include "switchboard/atoms.hpp"
 #include "switchboard/core/mesh_table.hpp"
 #include "switchboard/error.hpp"
+#include "switchboard/detail/clock.hpp"
 #include "switchboard/detail/worker_actor.hpp"
 
 namespace switchboard::detail {
 
 namespace {
 
-using clock = std::chrono::steady_clock;
-
-int64_t to_ns(clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           t.time_since_epoch())
-    .count();
-}
-
-clock::time_point from_ns(int64_t ns) {
-  return clock::time_point{
-    std::chrono::duration_cast<clock::duration>(std::chrono::nanoseconds{ns})};
-}
+using clock = steady;
 
 /// Calls whose timeout is "the serving route's own" still leave the table
 /// after this long (the far side always answers first, or the link fails).

@@ -168,10 +168,14 @@ uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
   return id;
 }
 
-void link_up(self_ptr self, uint64_t id) {
+/// Completes a handshake: the peer counts as connected (and `line` is
+/// logged) before the routes it brings.
+void link_up(self_ptr self, uint64_t id, const std::string& line) {
   auto& st = self->state;
   auto& l = st.links.at(id);
   l.up = true;
+  publish_shared(self);
+  log(self, line);
   st.table->set_link(id, l.peer, std::move(l.early));
   l.early.clear();
   recompute(self);
@@ -273,9 +277,8 @@ void attempt(self_ptr self, size_t index) {
               t.peer = name;
               t.last_error.clear();
               t.backoff = st.opts.retry_min;
-              link_up(self, id);
-              log(self, "connected to peer '" + name + "' at "
-                          + address_of(t));
+              link_up(self, id,
+                      "connected to peer '" + name + "' at " + address_of(t));
             },
             [self, index, id, link](caf::error& err) {
               if (self->state.targets[index].link != id)
@@ -379,8 +382,7 @@ caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
       auto& l = st.links.at(id);
       l.peer_node = peer.node();
       auto handle = l.handle;
-      link_up(self, id);
-      log(self, "peer '" + name + "' connected");
+      link_up(self, id, "peer '" + name + "' connected");
       return caf::make_message(st.opts.name, std::move(handle));
     },
     // A link passes on what its peer advertises.

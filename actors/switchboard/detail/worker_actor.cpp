@@ -10,20 +10,10 @@
 #include <caf/scheduler/abstract_coordinator.hpp>
 
 #include "switchboard/atoms.hpp"
+#include "switchboard/detail/clock.hpp"
 #include "switchboard/error.hpp"
 
 namespace switchboard::detail {
-
-namespace {
-
-using steady = std::chrono::steady_clock;
-
-steady::time_point from_ns(int64_t ns) {
-  return steady::time_point{std::chrono::duration_cast<steady::duration>(
-    std::chrono::nanoseconds{ns})};
-}
-
-} // namespace
 
 worker_actor::worker_actor(caf::actor_config& cfg, route_ptr route,
                            std::shared_ptr<core::worker_load> load,
