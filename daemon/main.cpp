@@ -168,6 +168,9 @@ int serve(const std::string& config_path) {
   auto& [cfg, plan] = *initial;
   caf::actor_system_config sys_cfg;
   configure(sys_cfg, tls_of(cfg));
+  sys_cfg.set("scheduler.policy", cfg.scheduler == "sharing"
+                                    ? caf::atom("sharing")
+                                    : caf::atom("stealing"));
   caf::actor_system sys{sys_cfg};
   router sb{sys};
   std::map<std::string, config::route_config> live;

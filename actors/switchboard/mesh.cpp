@@ -61,7 +61,8 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
   shared_ = std::make_shared<detail::mesh_shared>();
   shared_->name = opts.name;
   actor_ = router_.system().spawn(detail::mesh_actor, std::move(opts),
-                                  router_.registry(), shared_);
+                                  router_.registry(), router_.core()->dir,
+                                  shared_);
 }
 
 mesh::~mesh() {

@@ -112,6 +112,11 @@ public:
 
   void unwatch(const caf::actor& watcher) const;
 
+  /// Internal: what every copy shares (for the mesh).
+  const std::shared_ptr<detail::router_core>& core() const {
+    return core_;
+  }
+
   /// Graceful stop: new calls get `shutting_down`, in-flight requests
   /// finish, then every worker and the registry stop. Waits at most
   /// `deadline`; returns `timeout` if requests were still in flight then

@@ -71,6 +71,7 @@ TEST_CASE("the issue's example parses into the node it describes") {
   CHECK(cfg.listen->host == "127.0.0.1");
   CHECK(cfg.listen->port == 7700);
   CHECK(cfg.drain == std::chrono::nanoseconds{10s});
+  CHECK(cfg.scheduler == "stealing");
   CHECK(cfg.limits.timeout == std::chrono::nanoseconds{5s});
   CHECK(cfg.limits.max_in_flight == 10000);
   CHECK(cfg.limits.max_payload == uint64_t{1024} * 1024);
@@ -172,6 +173,7 @@ TEST_CASE("node and limit values other than the defaults are read") {
 name = "edge-2"
 listen = "[::1]:9000"
 drain = "1m"
+scheduler = "sharing"
 [limits]
 timeout = "250ms"
 max_in_flight = 42
@@ -182,6 +184,7 @@ max_payload = "64KiB"
   CHECK(cfg.listen->host == "::1");
   CHECK(cfg.listen->port == 9000);
   CHECK(cfg.drain == std::chrono::nanoseconds{1min});
+  CHECK(cfg.scheduler == "sharing");
   CHECK(cfg.limits.timeout == std::chrono::nanoseconds{250ms});
   CHECK(cfg.limits.max_in_flight == 42);
   CHECK(cfg.limits.max_payload == uint64_t{64} * 1024);

@@ -284,6 +284,12 @@ TEST_CASE("a bad drain duration is reported at the value") {
   CHECK_THAT(x.message, Contains("node.drain 'ten seconds'"));
 }
 
+TEST_CASE("a scheduler other than stealing or sharing is reported at the value") {
+  auto x = only_problem("[node]\nscheduler = \"fifo\"\n");
+  CHECK(pos(x) == "2:13");
+  CHECK_THAT(x.message, Contains("node.scheduler 'fifo'"));
+}
+
 // 18446744073709551617 is 2^64 + 1; parse_duration wraps it to 1, so the
 // reader accepts a timeout of one second.
 TEST_CASE("a timeout past 2^64 is reported, not read as a small one") {
@@ -588,7 +594,7 @@ TEST_CASE("a rendered problem names the source given to parse_config") {
   REQUIRE(result.problems.size() == 1);
   CHECK(to_string(result.problems[0])
         == "conf/edge.toml:2:1: unknown key 'nmae' in [node] (known: name, "
-           "listen, drain)");
+           "listen, drain, scheduler)");
 }
 
 TEST_CASE("a rendered syntax error names the source given to parse_config") {

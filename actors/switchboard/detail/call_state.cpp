@@ -173,15 +173,31 @@ void call_state::schedule_tick(clock::time_point at) {
 
 call_state::clock::duration
 call_state::route_timeout(const router_core& core, const std::string& route) {
-  if (dir_owner_ != core.dir || dir_version_ != core.dir->version()) {
-    dir_owner_ = core.dir;
-    dir_version_ = core.dir->version();
-    dir_ = core.dir->load();
-  }
+  refresh(core);
   auto i = dir_->find(route);
   auto t = i != dir_->end() ? i->second->options.timeout
                             : core.fallback_timeout;
   return std::chrono::duration_cast<clock::duration>(t);
+}
+
+void call_state::refresh(const router_core& core) {
+  if (dir_owner_ != core.dir || dir_version_ != core.dir->version()) {
+    dir_owner_ = core.dir;
+    dir_version_ = core.dir->version();
+    dir_ = core.dir->load();
+    remote_ = core.dir->load_remote();
+  }
+}
+
+const remote_route* call_state::remote(const router_core& core,
+                                       const std::string& route) {
+  refresh(core);
+  if (dir_->count(route) != 0)
+    return nullptr;
+  auto i = remote_->find(route);
+  if (i == remote_->end() || i->second.links.empty())
+    return nullptr;
+  return &i->second;
 }
 
 void issue_named(caf::event_based_actor* self, const router_core& core,
@@ -200,6 +216,15 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
     cs.fail_later(id, make_error(error_code::shutting_down,
                                  "the router has stopped (route '"
                                    + route + "')"));
+    return;
+  }
+  // A route only peers serve: straight to a link, no registry hop.
+  if (auto remote = cs.remote(core, route)) {
+    reply_target to{caf::strong_actor_ptr{self->ctrl()},
+                    caf::make_message_id(), id};
+    auto envelope = make_envelope(id, to_ns(now), to_ns(t), route,
+                                  std::move(args));
+    dispatch_remote(self, *remote, to, route, std::move(envelope));
     return;
   }
   registry->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(),

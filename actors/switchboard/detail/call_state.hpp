@@ -46,6 +46,11 @@ public:
   clock::duration route_timeout(const router_core& core,
                                 const std::string& route);
 
+  /// The links towards peers serving `route` (mesh), if the directory
+  /// `core` publishes has them; cached per version like `route_timeout`.
+  const remote_route* remote(const router_core& core,
+                             const std::string& route);
+
   /// Called when the actor terminates: drops every pending call.
   void close();
 
@@ -60,11 +65,14 @@ private:
 
   void schedule_tick(clock::time_point at);
 
+  void refresh(const router_core& core);
+
   caf::scheduled_actor* self_;
   core::pending_table<pending_call> calls_;
   std::optional<clock::time_point> tick_at_;
   std::shared_ptr<directory_cell> dir_owner_;
   std::shared_ptr<const directory> dir_;
+  std::shared_ptr<const remote_routes> remote_;
   uint64_t dir_version_ = UINT64_MAX;
 };
 

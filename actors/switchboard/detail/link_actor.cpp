@@ -149,23 +149,46 @@ void link_actor::take_replies(std::vector<wire_reply>& xs) {
 
 void link_actor::take_requests(std::vector<wire_request>& xs) {
   auto registry = caf::actor_cast<caf::abstract_actor*>(cfg_.registry);
-  auto now = to_ns(clock::now());
-  for (auto& x : xs) {
-    if (registry->getf(caf::abstract_actor::is_terminated_flag)) {
+  if (registry->getf(caf::abstract_actor::is_terminated_flag)) {
+    for (auto& x : xs)
       reply_to_peer(wire_reply{
         x.id, caf::message{},
         make_error(error_code::shutting_down,
                    "node '" + cfg_.self_name + "' has stopped (route '"
                      + x.route + "')")});
-      continue;
-    }
-    registry->enqueue(caf::make_mailbox_element(
-                        caf::strong_actor_ptr{ctrl()}, caf::make_message_id(),
-                        {},
-                        make_envelope(x.id, now, x.timeout_ns,
-                                      std::move(x.route), std::move(x.args))),
-                      context());
+    return;
   }
+  if (dir_version_ != cfg_.dir->version()) {
+    dir_version_ = cfg_.dir->version();
+    local_ = cfg_.dir->load();
+    remote_ = cfg_.dir->load_remote();
+  }
+  auto now = to_ns(clock::now());
+  for (auto& x : xs)
+    dispatch(x, now);
+}
+
+void link_actor::dispatch(wire_request& x, int64_t now) {
+  reply_target to{caf::strong_actor_ptr{ctrl()}, caf::make_message_id(), x.id};
+  auto envelope = make_envelope(x.id, now, x.timeout_ns, x.route, x.args);
+  // Straight to a local worker, or to the next link: no registry hop.
+  if (auto i = local_->find(x.route); i != local_->end()) {
+    auto& route = *i->second;
+    dispatch_local(this, route, *route.snapshot(), to, x.route,
+                   std::move(envelope), x.args, now, x.timeout_ns);
+    return;
+  }
+  if (auto i = remote_->find(x.route);
+      i != remote_->end() && !i->second.links.empty()) {
+    dispatch_remote(this, i->second, to, x.route,
+                    std::move(envelope));
+    return;
+  }
+  // Unknown here: the registry answers (no_such_route, shutting_down).
+  caf::actor_cast<caf::abstract_actor*>(cfg_.registry)
+    ->enqueue(caf::make_mailbox_element(std::move(to.caller), to.mid, {},
+                                        std::move(envelope)),
+              context());
 }
 
 void link_actor::reply_to_peer(wire_reply x) {

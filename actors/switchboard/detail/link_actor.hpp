@@ -21,6 +21,9 @@ struct link_config {
   std::string peer_name;
   caf::actor peer;
   caf::actor registry;
+  /// The router's published routes, local and remote: calls from the peer
+  /// go straight to a worker or to the next link when they can.
+  std::shared_ptr<directory_cell> dir;
   caf::actor mesh;
   caf::timespan heartbeat;
   caf::timespan peer_timeout;
@@ -75,7 +78,13 @@ private:
   void go_down(const std::string& why);
   caf::error node_down(const std::string& route) const;
 
+  /// Sends one call from the peer on its way (see link_config::dir).
+  void dispatch(wire_request& x, int64_t now);
+
   link_config cfg_;
+  std::shared_ptr<const directory> local_;
+  std::shared_ptr<const remote_routes> remote_;
+  uint64_t dir_version_ = UINT64_MAX;
   core::pending_table<outgoing> pending_;
   std::vector<wire_request> out_requests_;
   std::vector<wire_reply> out_replies_;

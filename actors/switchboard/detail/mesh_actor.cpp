@@ -152,6 +152,7 @@ uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
   lc.peer_name = peer_name;
   lc.peer = std::move(peer);
   lc.registry = st.registry;
+  lc.dir = st.dir;
   lc.mesh = caf::actor{self};
   lc.heartbeat = st.opts.heartbeat;
   lc.peer_timeout = st.opts.peer_timeout;
@@ -300,11 +301,13 @@ void attempt(self_ptr self, size_t index) {
 
 caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
                          mesh_options opts, caf::actor registry,
+                         std::shared_ptr<directory_cell> dir,
                          std::shared_ptr<mesh_shared> shared) {
   auto& st = self->state;
   st.table = std::make_unique<core::mesh_table>(opts.name);
   st.opts = std::move(opts);
   st.registry = std::move(registry);
+  st.dir = std::move(dir);
   st.shared = std::move(shared);
   self->send(st.registry, mesh_atom::value, caf::actor{self}, st.opts.name);
   self->send(st.registry, watch_atom::value, caf::actor{self});

@@ -16,6 +16,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "switchboard/core/mesh_table.hpp"
+#include "switchboard/detail/route_state.hpp"
 #include "switchboard/mesh.hpp"
 
 namespace switchboard::detail {
@@ -63,6 +64,7 @@ struct mesh_state {
   mesh_options opts;
   std::shared_ptr<mesh_shared> shared;
   caf::actor registry;
+  std::shared_ptr<directory_cell> dir;
   std::unique_ptr<core::mesh_table> table;
   std::map<uint64_t, link_info> links;
   std::map<caf::actor_addr, uint64_t> link_ids;
@@ -79,6 +81,7 @@ struct mesh_state {
 /// of remote routes current. Protocol in docs/mesh.md.
 caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
                          mesh_options opts, caf::actor registry,
+                         std::shared_ptr<directory_cell> dir,
                          std::shared_ptr<mesh_shared> shared);
 
 } // namespace switchboard::detail

@@ -165,57 +165,32 @@ void on_worker_down(self_ptr self, const route_ptr& route,
   route->publish(std::make_shared<pool>(std::move(next)));
 }
 
-/// Forwards a call for a route no local pool serves to a link towards a
-/// node that serves it. Returns false if no peer reaches `name`.
-bool route_remote(self_ptr self, const reply_target& to,
-                  const std::string& name, const caf::message& envelope) {
-  auto i = self->state.remote.find(name);
-  if (self->state.shutdown || i == self->state.remote.end()
-      || i->second.links.empty())
-    return false;
-  auto& r = i->second;
-  auto& link = r.links[r.next++ % r.links.size()];
-  auto target = static_cast<caf::scheduled_actor*>(
-    caf::actor_cast<caf::abstract_actor*>(link));
-  if (!offer_to(target,
-                caf::make_mailbox_element(to.caller, to.mid, {}, envelope),
-                self->context()))
-    send_reply(self, self->context(), to,
-               make_error(error_code::node_down,
-                          "route '" + name + "': the link to "
-                            + r.info.via + " closed before taking the call"));
-  return true;
-}
-
 /// Forwards a call to a worker of `name`, or to a peer that reaches it, or
 /// answers the caller with why not. `envelope` travels unchanged unless
 /// its timeout is 0 ("the route's own", from a peer); the worker replies
 /// to `to.caller`.
-void route_call(self_ptr self, reply_target to,
+void route_call(self_ptr self, const reply_target& to,
                 const std::string& name, caf::message envelope,
                 const caf::message& args, int64_t sent_at, int64_t timeout) {
-  auto route = self->state.routes.find(name);
-  if (route == nullptr) {
-    if (!route_remote(self, to, name, envelope))
-      send_reply(self, self->context(), to, unknown_route(self, name));
+  auto& st = self->state;
+  if (auto route = st.routes.find(name)) {
+    dispatch_local(self, **route, (*route)->owner_pool(), to, name,
+                   std::move(envelope), args, sent_at, timeout);
     return;
   }
-  auto& r = **route;
-  if (timeout == 0) {
-    timeout = r.options.timeout.count();
-    envelope = make_envelope(to.call_id, sent_at, timeout, name, args);
-  }
-  auto& p = r.owner_pool();
-  auto adm = admit(r, p, args);
-  if (adm.err)
-    send_reply(self, self->context(), to, std::move(adm.err));
-  else if (adm.slot == nullptr)
-    fan_out(self, r, p, to, args, sent_at, timeout);
-  else if (!deliver(r, *adm.slot,
-                     caf::make_mailbox_element(to.caller, to.mid, {},
-                                               std::move(envelope)),
-                     self->context()))
-    send_reply(self, self->context(), to, worker_gone(r));
+  auto i = st.remote.find(name);
+  if (!st.shutdown && i != st.remote.end() && !i->second.links.empty())
+    dispatch_remote(self, i->second, to, name,
+                    std::move(envelope));
+  else
+    send_reply(self, self->context(), to, unknown_route(self, name));
+}
+
+/// Publishes the remote routes for callers and links (see directory_cell).
+void publish_remote(self_ptr self) {
+  auto& st = self->state;
+  st.dir->store_remote(std::make_shared<const remote_routes>(
+    st.shutdown ? remote_routes{} : st.remote));
 }
 
 } // namespace
@@ -231,6 +206,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
       if (route->status() == route_status::open)
         route->close(route_status::shutting_down, nullptr);
     dir->store(std::make_shared<directory>());
+    dir->store_remote(std::make_shared<remote_routes>());
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -340,8 +316,10 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
       auto& st = self->state;
       st.mesh = mesh;
       st.node_name = name;
-      if (!mesh)
+      if (!mesh) {
         st.remote.clear();
+        publish_remote(self);
+      }
     },
     [self](remote_atom, remote_routes& xs) {
       auto& st = self->state;
@@ -350,6 +328,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
         if (auto i = st.remote.find(name); i != st.remote.end())
           r.next = i->second.next;
       st.remote = std::move(xs);
+      publish_remote(self);
     },
     [self](hello_atom atm, std::string& name,
            caf::actor& link) -> caf::result<caf::message> {
@@ -398,6 +377,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
           notify(self, core::route_change::removed, *route);
         }
         publish_directory(self);
+        publish_remote(self);
       }
       maybe_finish_shutdown(self);
       return caf::delegated<void>{};

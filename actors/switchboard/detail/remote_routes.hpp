@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -17,8 +19,10 @@ struct remote_route {
   std::vector<caf::actor> links;
   /// What `list` shows for it.
   core::route_info info;
-  /// Registry-only: the next link to use.
-  size_t next = 0;
+  /// Picks the next link, round-robin over every caller (shared by the
+  /// copies the registry publishes).
+  std::shared_ptr<std::atomic<size_t>> next
+    = std::make_shared<std::atomic<size_t>>(0);
 };
 
 /// Every route reachable through peers and not served locally.

@@ -111,6 +111,15 @@ void directory_cell::store(std::shared_ptr<const directory> next) {
   version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
+std::shared_ptr<const remote_routes> directory_cell::load_remote() const {
+  return std::atomic_load(&remote_);
+}
+
+void directory_cell::store_remote(std::shared_ptr<const remote_routes> next) {
+  std::atomic_store(&remote_, std::move(next));
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
 namespace {
 
 /// `(sb_reply, id, x)` for envelope calls, a CAF response for plain requests.
@@ -252,6 +261,44 @@ void fan_out(caf::local_actor* spawner, route_state& route, const pool& p,
       caf::anon_send(collector, reply_atom::value, uint64_t{i + 1},
                      worker_gone(route));
   }
+}
+
+void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
+                    const reply_target& to, const std::string& name,
+                    caf::message envelope, const caf::message& args,
+                    int64_t sent_at, int64_t timeout) {
+  if (timeout == 0) {
+    timeout = route.options.timeout.count();
+    envelope = make_envelope(to.call_id, sent_at, timeout, name, args);
+  }
+  auto adm = admit(route, p, args);
+  if (adm.err)
+    send_reply(self, self->context(), to, std::move(adm.err));
+  else if (adm.slot == nullptr)
+    fan_out(self, route, p, to, args, sent_at, timeout);
+  else if (!deliver(route, *adm.slot,
+                    caf::make_mailbox_element(to.caller, to.mid, {},
+                                              std::move(envelope)),
+                    self->context()))
+    send_reply(self, self->context(), to, worker_gone(route));
+}
+
+void dispatch_remote(caf::local_actor* self, const remote_route& route,
+                     const reply_target& to,
+                     const std::string& name, caf::message envelope) {
+  auto pick = route.next->fetch_add(1, std::memory_order_relaxed);
+  auto& link = route.links[pick % route.links.size()];
+  auto target = static_cast<caf::scheduled_actor*>(
+    caf::actor_cast<caf::abstract_actor*>(link));
+  if (!offer_to(target,
+                caf::make_mailbox_element(to.caller, to.mid, {},
+                                          std::move(envelope)),
+                self->context()))
+    send_reply(self, self->context(), to,
+               make_error(error_code::node_down,
+                          "route '" + name + "': the link to "
+                            + route.info.via
+                            + " closed before taking the call"));
 }
 
 } // namespace switchboard::detail

@@ -19,6 +19,7 @@
 #include "switchboard/core/route_info.hpp"
 #include "switchboard/core/route_options.hpp"
 #include "switchboard/core/worker_load.hpp"
+#include "switchboard/detail/remote_routes.hpp"
 #include "switchboard/handler.hpp"
 
 namespace switchboard::detail {
@@ -136,12 +137,20 @@ public:
 
   void store(std::shared_ptr<const directory> next);
 
+  /// The routes peers serve (mesh), published next to the local ones so
+  /// callers and links can go straight to a link.
+  std::shared_ptr<const remote_routes> load_remote() const;
+
+  void store_remote(std::shared_ptr<const remote_routes> next);
+
   uint64_t version() const noexcept {
     return version_.load(std::memory_order_acquire);
   }
 
 private:
   std::shared_ptr<const directory> current_ = std::make_shared<directory>();
+  std::shared_ptr<const remote_routes> remote_
+    = std::make_shared<remote_routes>();
   std::atomic<uint64_t> version_{0};
 };
 
@@ -202,6 +211,22 @@ caf::error worker_gone(const route_state& route);
 void fan_out(caf::local_actor* spawner, route_state& route, const pool& p,
              reply_target to, const caf::message& args, int64_t sent_at_ns,
              int64_t timeout_ns);
+
+/// Runs a call by name on a local route: admits it to `route`'s pool `p`
+/// and sends `envelope` (from `to.caller`) to a worker, or fans it out, or
+/// answers `to` with why not. A `timeout` of 0 means the route's own (a
+/// call from a peer); the envelope is rebuilt with it.
+void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
+                    const reply_target& to, const std::string& name,
+                    caf::message envelope, const caf::message& args,
+                    int64_t sent_at, int64_t timeout);
+
+/// Hands a call by name to the next of the links towards peers serving it
+/// (round-robin), or answers `to` with
+/// `node_down` if that link has just closed.
+void dispatch_remote(caf::local_actor* self, const remote_route& route,
+                     const reply_target& to,
+                     const std::string& name, caf::message envelope);
 
 /// The error a caller gets from a route that no longer takes calls.
 caf::error closed_error(const route_state& route);

@@ -287,7 +287,7 @@ public:
   }
 
   void read_node(const toml::table& tbl, node_config& cfg) {
-    check_keys(tbl, "[node]", {"name", "listen", "drain"});
+    check_keys(tbl, "[node]", {"name", "listen", "drain", "scheduler"});
     if (auto n = tbl.get("name"))
       if (auto s = string(*n, "node.name")) {
         if (s->empty())
@@ -307,6 +307,14 @@ public:
     if (auto n = tbl.get("drain"))
       if (auto d = duration(*n, "node.drain"))
         cfg.drain = *d;
+    if (auto n = tbl.get("scheduler"))
+      if (auto s = string(*n, "node.scheduler")) {
+        if (*s == "stealing" || *s == "sharing")
+          cfg.scheduler = *s;
+        else
+          report(n->source(), "node.scheduler '" + *s
+                                + "' is not \"stealing\" or \"sharing\"");
+      }
   }
 
   void read_limits(const toml::table& tbl, limits_config& lim) {

@@ -124,6 +124,11 @@ struct node_config {
   std::optional<host_port> listen;
   /// `[node] drain`: how long a stopping node lets requests finish.
   std::chrono::nanoseconds drain = std::chrono::seconds{10};
+  /// `[node] scheduler`: CAF's scheduler policy, "stealing" (CAF's
+  /// default: idle threads poll, with short sleeps) or "sharing" (one
+  /// queue, idle threads wake on a condition variable: lower latency at
+  /// low load; see docs/benchmarks.md).
+  std::string scheduler = "stealing";
   limits_config limits;
   std::vector<route_config> routes;
   /// `[mesh]`; every default when absent.
