@@ -118,6 +118,8 @@ void recompute(self_ptr self) {
                               + r.info.origin + ")");
     routes.emplace(name, std::move(r));
   }
+  // Callers and links read the cell: store it before anyone hears of it.
+  st.dir->store_remote(std::make_shared<const remote_routes>(routes));
   self->send(st.registry, remote_atom::value, std::move(routes));
   for (auto& [id, l] : st.links) {
     if (!l.up)
@@ -353,6 +355,7 @@ caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
     auto& st = self->state;
     for (auto& [id, l] : st.links)
       self->send_exit(l.handle, em.reason);
+    st.dir->store_remote(std::make_shared<const remote_routes>());
     self->send(st.registry, mesh_atom::value, caf::actor{}, st.opts.name);
     self->send(st.registry, unwatch_atom::value, caf::actor{self});
     self->quit(em.reason);

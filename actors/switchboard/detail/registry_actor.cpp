@@ -186,13 +186,6 @@ void route_call(self_ptr self, const reply_target& to,
     send_reply(self, self->context(), to, unknown_route(self, name));
 }
 
-/// Publishes the remote routes for callers and links (see directory_cell).
-void publish_remote(self_ptr self) {
-  auto& st = self->state;
-  st.dir->store_remote(std::make_shared<const remote_routes>(
-    st.shutdown ? remote_routes{} : st.remote));
-}
-
 } // namespace
 
 caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
@@ -206,7 +199,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
       if (route->status() == route_status::open)
         route->close(route_status::shutting_down, nullptr);
     dir->store(std::make_shared<directory>());
-    dir->store_remote(std::make_shared<remote_routes>());
+    dir->close_remote();
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -316,10 +309,8 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
       auto& st = self->state;
       st.mesh = mesh;
       st.node_name = name;
-      if (!mesh) {
+      if (!mesh)
         st.remote.clear();
-        publish_remote(self);
-      }
     },
     [self](remote_atom, remote_routes& xs) {
       auto& st = self->state;
@@ -328,7 +319,6 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
         if (auto i = st.remote.find(name); i != st.remote.end())
           r.next = i->second.next;
       st.remote = std::move(xs);
-      publish_remote(self);
     },
     [self](hello_atom atm, std::string& name,
            caf::actor& link) -> caf::result<caf::message> {
@@ -377,7 +367,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
           notify(self, core::route_change::removed, *route);
         }
         publish_directory(self);
-        publish_remote(self);
+        st.dir->close_remote();
       }
       maybe_finish_shutdown(self);
       return caf::delegated<void>{};

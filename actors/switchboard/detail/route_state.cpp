@@ -116,7 +116,15 @@ std::shared_ptr<const remote_routes> directory_cell::load_remote() const {
 }
 
 void directory_cell::store_remote(std::shared_ptr<const remote_routes> next) {
+  if (remote_closed_.load())
+    return;
   std::atomic_store(&remote_, std::move(next));
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void directory_cell::close_remote() {
+  remote_closed_.store(true);
+  std::atomic_store(&remote_, std::make_shared<const remote_routes>());
   version_.fetch_add(1, std::memory_order_acq_rel);
 }
 

@@ -138,10 +138,15 @@ public:
   void store(std::shared_ptr<const directory> next);
 
   /// The routes peers serve (mesh), published next to the local ones so
-  /// callers and links can go straight to a link.
+  /// callers and links can go straight to a link. The mesh actor stores
+  /// them before it tells anyone (the registry, the log) about a change.
   std::shared_ptr<const remote_routes> load_remote() const;
 
+  /// Ignored once `close_remote` ran.
   void store_remote(std::shared_ptr<const remote_routes> next);
+
+  /// The router stops: no remote route from now on.
+  void close_remote();
 
   uint64_t version() const noexcept {
     return version_.load(std::memory_order_acquire);
@@ -151,6 +156,7 @@ private:
   std::shared_ptr<const directory> current_ = std::make_shared<directory>();
   std::shared_ptr<const remote_routes> remote_
     = std::make_shared<remote_routes>();
+  std::atomic<bool> remote_closed_{false};
   std::atomic<uint64_t> version_{0};
 };
 
