@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <sstream>
 #include <string>
 
@@ -86,6 +87,37 @@ mesh_options mesh_options_of(const config::node_config& cfg) {
   result.retry_min = std::min(result.retry_min, result.retry_max);
   result.max_batch = cfg.mesh.max_batch;
   result.tls = cfg.tls.has_value();
+  return result;
+}
+
+/// What a reload cannot apply to a running node, e.g. "[tls], removed peer
+/// 127.0.0.1:7702"; empty if nothing.
+std::string restart_only_changes(const config::node_config& running,
+                                 const config::node_config& next,
+                                 const std::set<std::string>& dialled) {
+  std::vector<std::string> xs;
+  auto tls_files_of = [](const config::node_config& x) {
+    return x.tls ? std::make_tuple(x.tls->certificate, x.tls->key, x.tls->ca)
+                 : std::make_tuple(std::string{}, std::string{}, std::string{});
+  };
+  if (tls_files_of(running) != tls_files_of(next))
+    xs.emplace_back("[tls]");
+  auto& m = running.mesh;
+  auto& n = next.mesh;
+  if (std::tie(m.heartbeat, m.peer_timeout, m.retry_max, m.max_batch)
+      != std::tie(n.heartbeat, n.peer_timeout, n.retry_max, n.max_batch))
+    xs.emplace_back("[mesh]");
+  if (running.scheduler != next.scheduler)
+    xs.emplace_back("[node] scheduler");
+  std::set<std::string> wanted;
+  for (auto& peer : next.peers)
+    wanted.insert(config::to_string(peer.address));
+  for (auto& address : dialled)
+    if (wanted.count(address) == 0)
+      xs.push_back("removed peer " + address);
+  std::string result;
+  for (auto& x : xs)
+    result += (result.empty() ? "" : ", ") + x;
   return result;
 }
 
@@ -214,10 +246,10 @@ int serve(const std::string& config_path) {
       apply_reload(sb, live, next->second);
       if (auto n = connect_peers(net, next->first, dialled); n > 0)
         std::cerr << "reload: connecting to " << n << " new peer(s)\n";
-      if (next->first.peers.size() != dialled.size()
-          || next->first.tls.has_value() != cfg.tls.has_value())
-        std::cerr << "reload: removed peers and [tls] changes take effect "
-                     "on restart\n";
+      if (auto later = restart_only_changes(cfg, next->first, dialled);
+          !later.empty())
+        std::cerr << "reload: takes effect at the next restart: " << later
+                  << '\n';
       continue;
     }
     break;
