@@ -81,4 +81,10 @@ using peer_atom = caf::atom_constant<caf::atom("sb_peer")>;
 using join_atom = caf::atom_constant<caf::atom("sb_join")>;
 using retry_atom = caf::atom_constant<caf::atom("sb_retry")>;
 
+/// Internal, between two links of one node: `(sb_relay, [wire_request])`
+/// passes a batch of a peer's calls on towards another peer; the answers
+/// come back as `(sb_relrep, [wire_reply])`.
+using relay_atom = caf::atom_constant<caf::atom("sb_relay")>;
+using relay_reply_atom = caf::atom_constant<caf::atom("sb_relrep")>;
+
 } // namespace switchboard

@@ -90,6 +90,8 @@ void call_state::close() {
   calls_.clear([](uint64_t, pending_call) {});
   dir_owner_.reset();
   dir_.reset();
+  remote_.reset(); // holds link handles
+  dir_version_ = UINT64_MAX;
 }
 
 uint64_t call_state::add(pending_call pc, clock::time_point now,

@@ -1,5 +1,7 @@
 #include "switchboard/detail/link_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/send.hpp>
@@ -81,10 +83,18 @@ caf::behavior link_actor::make_behavior() {
     },
     // Replies of this node's workers to the peer's calls.
     [this](reply_atom, uint64_t id, caf::message& value) {
-      reply_to_peer(wire_reply{id, std::move(value), caf::error{}});
+      reply_to_peer(
+        wire_reply{id, wire_payload::of(std::move(value)), caf::error{}});
     },
     [this](reply_atom, uint64_t id, caf::error& err) {
-      reply_to_peer(wire_reply{id, caf::message{}, std::move(err)});
+      reply_to_peer(wire_reply{id, wire_payload{}, std::move(err)});
+    },
+    // Another link of this node passes its peer's calls on to our peer...
+    [this](relay_atom, std::vector<wire_request>& xs) { relay_calls(xs); },
+    // ...and takes the answers back for its peer.
+    [this](relay_reply_atom, std::vector<wire_reply>& xs) {
+      for (auto& x : xs)
+        reply_to_peer(std::move(x));
     },
     [this](flush_atom) {
       flush_scheduled_ = false;
@@ -104,47 +114,101 @@ void link_actor::set_peer(std::string name, caf::actor peer) {
   flush();
 }
 
+namespace {
+
+/// The pending table's lane for a timeout: the next power of two in
+/// milliseconds, so calls whose remaining time differs (relayed ones) share
+/// a few lanes. A lane's entries then expire up to its width late; the
+/// callers keep their own deadlines, this is the link's backstop.
+std::chrono::nanoseconds lane_of(int64_t timeout_ns) {
+  int64_t ms = 1;
+  while (ms * 1'000'000 < timeout_ns)
+    ms *= 2;
+  return std::chrono::milliseconds{ms};
+}
+
+} // namespace
+
+uint64_t link_actor::add_pending(outgoing call, int64_t sent_at,
+                                 int64_t timeout, int64_t& left) {
+  auto now = clock::now();
+  left = 0;
+  if (timeout == 0)
+    return pending_.insert(std::move(call), now + unbounded_call,
+                           unbounded_call);
+  auto deadline = from_ns(sent_at + timeout);
+  left = to_ns(deadline) - to_ns(now);
+  if (left <= 0) {
+    send_reply(this, context(), call.to,
+               make_error(error_code::timeout,
+                          "route '" + call.route + "': the deadline passed "
+                            "before the call left for node '"
+                            + cfg_.peer_name + "'"));
+    return 0;
+  }
+  return pending_.insert(std::move(call), deadline, lane_of(timeout));
+}
+
 void link_actor::send_call(reply_target to, int64_t sent_at, int64_t timeout,
                            std::string route, caf::message args) {
-  auto now = clock::now();
-  clock::time_point deadline;
-  clock::duration lane;
   int64_t left = 0;
-  if (timeout == 0) {
-    lane = unbounded_call;
-    deadline = now + lane;
-  } else {
-    lane = std::chrono::nanoseconds{timeout};
-    deadline = from_ns(sent_at + timeout);
-    left = to_ns(deadline) - to_ns(now);
-    if (left <= 0) {
-      send_reply(this, context(), to,
-                 make_error(error_code::timeout,
-                            "route '" + route + "': the deadline passed "
-                              "before the call left for node '"
-                              + cfg_.peer_name + "'"));
-      return;
-    }
-  }
-  auto id = pending_.insert(outgoing{std::move(to), route}, deadline, lane);
+  auto id = add_pending(outgoing{std::move(to), route, false}, sent_at,
+                        timeout, left);
+  if (id == 0)
+    return;
   out_requests_.push_back(
-    wire_request{id, left, std::move(route), std::move(args)});
+    wire_request{id, left, std::move(route),
+                 wire_payload::of(std::move(args))});
   if (out_requests_.size() >= cfg_.max_batch)
     flush();
   else
     schedule_flush();
 }
 
+void link_actor::relay_calls(std::vector<wire_request>& xs) {
+  auto now = to_ns(clock::now());
+  for (auto& x : xs) {
+    int64_t left = 0;
+    auto id = add_pending(
+      outgoing{reply_target{current_sender(), {}, x.id}, x.route, true}, now,
+      x.timeout_ns, left);
+    if (id == 0)
+      continue;
+    out_requests_.push_back(
+      wire_request{id, left, std::move(x.route), std::move(x.args)});
+    if (out_requests_.size() >= cfg_.max_batch)
+      flush();
+  }
+  schedule_flush();
+}
+
 void link_actor::take_replies(std::vector<wire_reply>& xs) {
+  // Answers to relayed calls go back to their link in one batch each.
+  std::vector<std::pair<caf::strong_actor_ptr, std::vector<wire_reply>>> back;
   for (auto& x : xs) {
     auto call = pending_.take(x.id);
     if (!call)
       continue; // expired here already
-    if (x.err)
+    if (call->relayed) {
+      auto i = std::find_if(back.begin(), back.end(), [&](auto& entry) {
+        return entry.first == call->to.caller;
+      });
+      if (i == back.end())
+        i = back.emplace(back.end(), call->to.caller,
+                         std::vector<wire_reply>{});
+      x.id = call->to.call_id;
+      i->second.push_back(std::move(x));
+    } else if (x.err) {
       send_reply(this, context(), call->to, std::move(x.err));
-    else
-      send_reply(this, context(), call->to, std::move(x.value));
+    } else {
+      send_reply(this, context(), call->to, x.value.take());
+    }
   }
+  for (auto& [caller, replies] : back)
+    caller->enqueue(caf::make_mailbox_element(
+                      caf::strong_actor_ptr{ctrl()}, caf::make_message_id(),
+                      {}, relay_reply_atom::value, std::move(replies)),
+                    context());
 }
 
 void link_actor::take_requests(std::vector<wire_request>& xs) {
@@ -152,7 +216,7 @@ void link_actor::take_requests(std::vector<wire_request>& xs) {
   if (registry->getf(caf::abstract_actor::is_terminated_flag)) {
     for (auto& x : xs)
       reply_to_peer(wire_reply{
-        x.id, caf::message{},
+        x.id, wire_payload{},
         make_error(error_code::shutting_down,
                    "node '" + cfg_.self_name + "' has stopped (route '"
                      + x.route + "')")});
@@ -164,24 +228,56 @@ void link_actor::take_requests(std::vector<wire_request>& xs) {
     remote_ = cfg_.dir->load_remote();
   }
   auto now = to_ns(clock::now());
+  std::vector<std::pair<caf::actor, std::vector<wire_request>>> relays;
   for (auto& x : xs)
-    dispatch(x, now);
+    dispatch(x, now, relays);
+  for (auto& [link, calls] : relays) {
+    auto batch = caf::make_message(relay_atom::value, std::move(calls));
+    auto target = static_cast<caf::scheduled_actor*>(
+      caf::actor_cast<caf::abstract_actor*>(link));
+    if (offer_to(target,
+                 caf::make_mailbox_element(caf::strong_actor_ptr{ctrl()},
+                                           caf::make_message_id(), {}, batch),
+                 context()))
+      continue;
+    // The next link closed in between: its calls fail as if in flight.
+    for (auto& x : batch.get_as<std::vector<wire_request>>(1))
+      reply_to_peer(wire_reply{
+        x.id, wire_payload{},
+        make_error(error_code::node_down,
+                   "route '" + x.route
+                     + "': the link towards its node closed before taking "
+                       "the call")});
+  }
 }
 
-void link_actor::dispatch(wire_request& x, int64_t now) {
+void link_actor::dispatch(
+  wire_request& x, int64_t now,
+  std::vector<std::pair<caf::actor, std::vector<wire_request>>>& relays) {
+  // Further away: into the batch for the next link, as it came.
+  if (local_->count(x.route) == 0) {
+    if (auto i = remote_->find(x.route);
+        i != remote_->end() && !i->second.links.empty()) {
+      auto& r = i->second;
+      auto& link
+        = r.links[r.next->fetch_add(1, std::memory_order_relaxed)
+                  % r.links.size()];
+      auto j = std::find_if(relays.begin(), relays.end(),
+                            [&](auto& entry) { return entry.first == link; });
+      if (j == relays.end())
+        j = relays.emplace(relays.end(), link, std::vector<wire_request>{});
+      j->second.push_back(std::move(x));
+      return;
+    }
+  }
   reply_target to{caf::strong_actor_ptr{ctrl()}, caf::make_message_id(), x.id};
-  auto envelope = make_envelope(x.id, now, x.timeout_ns, x.route, x.args);
-  // Straight to a local worker, or to the next link: no registry hop.
+  auto args = x.args.take();
+  auto envelope = make_envelope(x.id, now, x.timeout_ns, x.route, args);
+  // Straight to a local worker: no registry hop.
   if (auto i = local_->find(x.route); i != local_->end()) {
     auto& route = *i->second;
     dispatch_local(this, route, *route.snapshot(), to, x.route,
-                   std::move(envelope), x.args, now, x.timeout_ns);
-    return;
-  }
-  if (auto i = remote_->find(x.route);
-      i != remote_->end() && !i->second.links.empty()) {
-    dispatch_remote(this, i->second, to, x.route,
-                    std::move(envelope));
+                   std::move(envelope), args, now, x.timeout_ns);
     return;
   }
   // Unknown here: the registry answers (no_such_route, shutting_down).
@@ -257,6 +353,9 @@ void link_actor::go_down(const std::string& why) {
 }
 
 void link_actor::on_exit() {
+  // The cached routes hold handles of links, this one among them.
+  local_.reset();
+  remote_.reset();
   if (down_reason_.empty())
     down_reason_ = "link closed: " + caf::to_string(fail_state_);
   pending_.clear([&](uint64_t, outgoing&& x) {

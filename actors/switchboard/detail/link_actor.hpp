@@ -63,11 +63,19 @@ private:
   struct outgoing {
     reply_target to;
     std::string route;
+    /// The caller is another link of this node, which relayed the call and
+    /// takes its answer in a batch (`sb_relrep`).
+    bool relayed = false;
   };
 
   void set_peer(std::string name, caf::actor peer);
   void send_call(reply_target to, int64_t sent_at, int64_t timeout,
                  std::string route, caf::message args);
+  /// Registers an outgoing call; returns its id, or 0 (after answering
+  /// `to`) if its deadline already passed.
+  uint64_t add_pending(outgoing call, int64_t sent_at, int64_t timeout,
+                       int64_t& left);
+  void relay_calls(std::vector<wire_request>& xs);
   void take_replies(std::vector<wire_reply>& xs);
   void take_requests(std::vector<wire_request>& xs);
   void reply_to_peer(wire_reply x);
@@ -78,8 +86,12 @@ private:
   void go_down(const std::string& why);
   caf::error node_down(const std::string& route) const;
 
-  /// Sends one call from the peer on its way (see link_config::dir).
-  void dispatch(wire_request& x, int64_t now);
+  /// Sends one call from the peer on its way (see link_config::dir); a call
+  /// for a route further away joins the batch for its next link in
+  /// `relays`.
+  void dispatch(wire_request& x, int64_t now,
+                std::vector<std::pair<caf::actor, std::vector<wire_request>>>&
+                  relays);
 
   link_config cfg_;
   std::shared_ptr<const directory> local_;
