@@ -56,6 +56,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 
+#include "percentile.hpp"
 #include "switchboard/switchboard.hpp"
 
 #include "switchboard/mesh.hpp"
@@ -181,14 +182,8 @@ result summarize(caller_core& core, double seconds) {
   r.req_per_s = static_cast<double>(core.counted) / seconds;
   auto& all = core.latencies_ns;
   if (!all.empty()) {
-    auto nth = [&](double q) {
-      auto k = static_cast<size_t>(q * static_cast<double>(all.size() - 1));
-      std::nth_element(all.begin(), all.begin() + static_cast<ptrdiff_t>(k),
-                       all.end());
-      return static_cast<double>(all[k]) / 1000.0;
-    };
-    r.p50_us = nth(0.50);
-    r.p99_us = nth(0.99);
+    r.p50_us = percentile_us(all, 0.50);
+    r.p99_us = percentile_us(all, 0.99);
   }
   return r;
 }
