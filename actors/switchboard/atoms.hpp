@@ -61,9 +61,6 @@ using hello_atom = caf::atom_constant<caf::atom("sb_hello")>;
 /// Internal: the mesh tells the registry about itself and the node name.
 using mesh_atom = caf::atom_constant<caf::atom("sb_mesh")>;
 
-/// Internal: the mesh gives the registry the routes reachable through
-/// peers.
-using remote_atom = caf::atom_constant<caf::atom("sb_remote")>;
 
 /// Between links: `(sb_reqs, [wire_request])`, `(sb_reps, [wire_reply])`,
 /// `(sb_adv, [advert])`, `(sb_ping)`.

@@ -173,15 +173,6 @@ void call_state::schedule_tick(clock::time_point at) {
                               tick_atom::value, to_ns(at)));
 }
 
-call_state::clock::duration
-call_state::route_timeout(const router_core& core, const std::string& route) {
-  refresh(core);
-  auto i = dir_->find(route);
-  auto t = i != dir_->end() ? i->second->options.timeout
-                            : core.fallback_timeout;
-  return std::chrono::duration_cast<clock::duration>(t);
-}
-
 void call_state::refresh(const router_core& core) {
   if (dir_owner_ != core.dir || dir_version_ != core.dir->version()) {
     dir_owner_ = core.dir;
@@ -191,15 +182,17 @@ void call_state::refresh(const router_core& core) {
   }
 }
 
-const remote_route* call_state::remote(const router_core& core,
-                                       const std::string& route) {
+call_state::destination call_state::lookup(const router_core& core,
+                                          const std::string& route) {
   refresh(core);
-  if (dir_->count(route) != 0)
-    return nullptr;
-  auto i = remote_->find(route);
-  if (i == remote_->end() || i->second.links.empty())
-    return nullptr;
-  return &i->second;
+  destination result;
+  if (auto i = dir_->find(route); i != dir_->end()) {
+    result.local = i->second.get();
+  } else if (auto j = remote_->find(route);
+             j != remote_->end() && !j->second.links.empty()) {
+    result.remote = &j->second;
+  }
+  return result;
 }
 
 void issue_named(caf::event_based_actor* self, const router_core& core,
@@ -208,8 +201,11 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
                  pending_call pc) {
   auto& cs = call_state::of(self);
   auto now = self->clock().now();
-  auto t = timeout ? std::chrono::duration_cast<clock::duration>(*timeout)
-                   : cs.route_timeout(core, route);
+  auto dest = cs.lookup(core, route);
+  auto t = std::chrono::duration_cast<clock::duration>(
+    timeout      ? *timeout
+    : dest.local ? dest.local->options.timeout
+                 : core.fallback_timeout);
   pc.then->route = route;
   auto id = cs.add(std::move(pc), now, t);
   auto registry = caf::actor_cast<caf::abstract_actor*>(core.registry);
@@ -221,12 +217,12 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
     return;
   }
   // A route only peers serve: straight to a link, no registry hop.
-  if (auto remote = cs.remote(core, route)) {
+  if (dest.remote != nullptr) {
     reply_target to{caf::strong_actor_ptr{self->ctrl()},
                     caf::make_message_id(), id};
     auto envelope = make_envelope(id, to_ns(now), to_ns(t), route,
                                   std::move(args));
-    dispatch_remote(self, *remote, to, route, std::move(envelope));
+    dispatch_remote(self, *dest.remote, to, route, std::move(envelope));
     return;
   }
   registry->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(),

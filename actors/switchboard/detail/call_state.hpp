@@ -42,14 +42,15 @@ public:
   /// Handles a reply or tick; returns false for any other message.
   bool handle(caf::message_view& x);
 
-  /// The timeout of `route` from the directory `cell`, cached per version.
-  clock::duration route_timeout(const router_core& core,
-                                const std::string& route);
+  /// Where a call by name goes, from the directory `core` publishes
+  /// (cached per version): the local route, else the links towards peers
+  /// serving it (mesh), else neither (the registry answers).
+  struct destination {
+    const route_state* local = nullptr;
+    const remote_route* remote = nullptr;
+  };
 
-  /// The links towards peers serving `route` (mesh), if the directory
-  /// `core` publishes has them; cached per version like `route_timeout`.
-  const remote_route* remote(const router_core& core,
-                             const std::string& route);
+  destination lookup(const router_core& core, const std::string& route);
 
   /// Called when the actor terminates: drops every pending call.
   void close();

@@ -90,8 +90,9 @@ void publish_shared(self_ptr self) {
   st.shared->changed.notify_all();
 }
 
-/// Brings everything that depends on the table up to date: the registry's
-/// remote routes, what each peer is told, the log and the blocking API.
+/// Brings everything that depends on the table up to date: the remote
+/// routes published in the directory cell, what each peer is told, the log
+/// and the blocking API.
 void recompute(self_ptr self) {
   auto& st = self->state;
   remote_routes routes;
@@ -118,9 +119,10 @@ void recompute(self_ptr self) {
                               + r.info.origin + ")");
     routes.emplace(name, std::move(r));
   }
-  // Callers and links read the cell: store it before anyone hears of it.
-  st.dir->store_remote(std::make_shared<const remote_routes>(routes));
-  self->send(st.registry, remote_atom::value, std::move(routes));
+  // The registry, callers and links read the cell: store it before anyone
+  // hears of the change.
+  st.dir->store_remote(
+    std::make_shared<const remote_routes>(std::move(routes)));
   for (auto& [id, l] : st.links) {
     if (!l.up)
       continue;

@@ -77,7 +77,7 @@ struct mesh_state {
 };
 
 /// The mesh actor of one node: dials and accepts peers, runs the
-/// advertisement protocol over its links, and keeps the registry's table
+/// advertisement protocol over its links, and keeps the published table
 /// of remote routes current. Protocol in docs/mesh.md.
 caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
                          mesh_options opts, caf::actor registry,

@@ -178,10 +178,12 @@ void route_call(self_ptr self, const reply_target& to,
                    std::move(envelope), args, sent_at, timeout);
     return;
   }
-  auto i = st.remote.find(name);
-  if (!st.shutdown && i != st.remote.end() && !i->second.links.empty())
-    dispatch_remote(self, i->second, to, name,
-                    std::move(envelope));
+  // Routes peers serve: the mesh publishes them in the directory cell (a
+  // stopping router closes it).
+  auto remote = st.dir->load_remote();
+  auto i = remote->find(name);
+  if (i != remote->end() && !i->second.links.empty())
+    dispatch_remote(self, i->second, to, name, std::move(envelope));
   else
     send_reply(self, self->context(), to, unknown_route(self, name));
 }
@@ -230,7 +232,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
         return caf::print_and_drop(ptr, mv);
       auto& name = xs.get_as<std::string>(1);
       auto route = self->state.routes.find(name);
-      if (route == nullptr && self->state.remote.count(name) == 0)
+      if (route == nullptr && self->state.dir->load_remote()->count(name) == 0)
         return unknown_route(self, name);
       auto args = mv.copy_content_to_message().drop(2);
       auto sent_at = now_ns(self);
@@ -298,7 +300,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
         result.push_back(r->info());
         result.back().origin = st.node_name;
       });
-      for (auto& [name, r] : st.remote)
+      for (auto& [name, r] : *st.dir->load_remote())
         result.push_back(r.info);
       std::sort(result.begin(), result.end(),
                 [](const auto& x, const auto& y) { return x.name < y.name; });
@@ -306,19 +308,8 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
     },
     // -- mesh -----------------------------------------------------------------
     [self](mesh_atom, const caf::actor& mesh, const std::string& name) {
-      auto& st = self->state;
-      st.mesh = mesh;
-      st.node_name = name;
-      if (!mesh)
-        st.remote.clear();
-    },
-    [self](remote_atom, remote_routes& xs) {
-      auto& st = self->state;
-      // Keep each route's round-robin position across updates.
-      for (auto& [name, r] : xs)
-        if (auto i = st.remote.find(name); i != st.remote.end())
-          r.next = i->second.next;
-      st.remote = std::move(xs);
+      self->state.mesh = mesh;
+      self->state.node_name = name;
     },
     [self](hello_atom atm, std::string& name,
            caf::actor& link) -> caf::result<caf::message> {

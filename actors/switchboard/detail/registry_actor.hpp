@@ -13,7 +13,6 @@
 #include <caf/stateful_actor.hpp>
 
 #include "switchboard/core/route_table.hpp"
-#include "switchboard/detail/remote_routes.hpp"
 #include "switchboard/detail/route_state.hpp"
 
 namespace switchboard::detail {
@@ -36,8 +35,6 @@ struct registry_state {
   /// The node's mesh actor and name, once a mesh is attached.
   caf::actor mesh;
   std::string node_name;
-  /// Routes served by other nodes, from the mesh.
-  remote_routes remote;
 
   static constexpr const char* name = "switchboard.registry";
 };

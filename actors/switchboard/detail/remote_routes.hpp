@@ -7,20 +7,20 @@
 #include <vector>
 
 #include <caf/actor.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
 
 #include "switchboard/core/route_info.hpp"
 
 namespace switchboard::detail {
 
-/// A route served by other nodes, as the mesh tells the registry.
+/// A route served by other nodes, as the mesh publishes it (see
+/// `directory_cell::load_remote`).
 struct remote_route {
   /// The links calls go to (the load is shared round-robin).
   std::vector<caf::actor> links;
   /// What `list` shows for it.
   core::route_info info;
-  /// Picks the next link, round-robin over every caller (shared by the
-  /// copies the registry publishes).
+  /// Picks the next link, round-robin over every caller. (A pointer keeps
+  /// the struct movable while the map is built.)
   std::shared_ptr<std::atomic<size_t>> next
     = std::make_shared<std::atomic<size_t>>(0);
 };
@@ -29,5 +29,3 @@ struct remote_route {
 using remote_routes = std::unordered_map<std::string, remote_route>;
 
 } // namespace switchboard::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::detail::remote_routes)
