@@ -233,9 +233,7 @@ void link_actor::take_requests(std::vector<wire_request>& xs) {
     dispatch(x, now, relays);
   for (auto& [link, calls] : relays) {
     auto batch = caf::make_message(relay_atom::value, std::move(calls));
-    auto target = static_cast<caf::scheduled_actor*>(
-      caf::actor_cast<caf::abstract_actor*>(link));
-    if (offer_to(target,
+    if (offer_to(link,
                  caf::make_mailbox_element(caf::strong_actor_ptr{ctrl()},
                                            caf::make_message_id(), {}, batch),
                  context()))
@@ -254,14 +252,12 @@ void link_actor::take_requests(std::vector<wire_request>& xs) {
 void link_actor::dispatch(
   wire_request& x, int64_t now,
   std::vector<std::pair<caf::actor, std::vector<wire_request>>>& relays) {
-  // Further away: into the batch for the next link, as it came.
-  if (local_->count(x.route) == 0) {
+  auto local = local_->find(x.route);
+  if (local == local_->end()) {
+    // Further away: into the batch for the next link, as it came.
     if (auto i = remote_->find(x.route);
         i != remote_->end() && !i->second.links.empty()) {
-      auto& r = i->second;
-      auto& link
-        = r.links[r.next->fetch_add(1, std::memory_order_relaxed)
-                  % r.links.size()];
+      auto& link = i->second.pick();
       auto j = std::find_if(relays.begin(), relays.end(),
                             [&](auto& entry) { return entry.first == link; });
       if (j == relays.end())
@@ -274,8 +270,8 @@ void link_actor::dispatch(
   auto args = x.args.take();
   auto envelope = make_envelope(x.id, now, x.timeout_ns, x.route, args);
   // Straight to a local worker: no registry hop.
-  if (auto i = local_->find(x.route); i != local_->end()) {
-    auto& route = *i->second;
+  if (local != local_->end()) {
+    auto& route = *local->second;
     dispatch_local(this, route, *route.snapshot(), to, x.route,
                    std::move(envelope), args, now, x.timeout_ns);
     return;

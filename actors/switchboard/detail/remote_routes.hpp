@@ -23,6 +23,12 @@ struct remote_route {
   /// the struct movable while the map is built.)
   std::shared_ptr<std::atomic<size_t>> next
     = std::make_shared<std::atomic<size_t>>(0);
+
+  /// The link for the next call (`links` must not be empty).
+  const caf::actor& pick() const {
+    return links[next->fetch_add(1, std::memory_order_relaxed)
+                 % links.size()];
+  }
 };
 
 /// Every route reachable through peers and not served locally.

@@ -294,11 +294,7 @@ void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
 void dispatch_remote(caf::local_actor* self, const remote_route& route,
                      const reply_target& to,
                      const std::string& name, caf::message envelope) {
-  auto pick = route.next->fetch_add(1, std::memory_order_relaxed);
-  auto& link = route.links[pick % route.links.size()];
-  auto target = static_cast<caf::scheduled_actor*>(
-    caf::actor_cast<caf::abstract_actor*>(link));
-  if (!offer_to(target,
+  if (!offer_to(route.pick(),
                 caf::make_mailbox_element(to.caller, to.mid, {},
                                           std::move(envelope)),
                 self->context()))

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/mailbox_element.hpp>
 
@@ -22,6 +23,14 @@ namespace switchboard::detail {
 /// answer for it.
 bool offer_to(caf::scheduled_actor* target, caf::mailbox_element_ptr x,
               caf::execution_unit* eu);
+
+/// The same for a handle of a local, non-detached actor (e.g. a link).
+inline bool offer_to(const caf::actor& target, caf::mailbox_element_ptr x,
+                     caf::execution_unit* eu) {
+  return offer_to(static_cast<caf::scheduled_actor*>(
+                    caf::actor_cast<caf::abstract_actor*>(target)),
+                  std::move(x), eu);
+}
 
 /// Passes each mailbox element to `f` (see `close_mailbox`).
 template <class F>
