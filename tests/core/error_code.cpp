@@ -33,6 +33,7 @@ TEST_CASE("error codes have the names the docs use") {
     {error_code::bad_request, "bad_request"},
     {error_code::node_down, "node_down"},
     {error_code::shutting_down, "shutting_down"},
+    {error_code::forbidden, "forbidden"},
   };
   for (auto& [code, name] : expected)
     CHECK(to_string(code) == name);
@@ -50,8 +51,9 @@ TEST_CASE("error codes keep their stable numeric values") {
   CHECK(static_cast<int>(error_code::bad_request) == 7);
   CHECK(static_cast<int>(error_code::node_down) == 8);
   CHECK(static_cast<int>(error_code::shutting_down) == 9);
+  CHECK(static_cast<int>(error_code::forbidden) == 10);
   CHECK(first_error_code == error_code::no_such_route);
-  CHECK(last_error_code == error_code::shutting_down);
+  CHECK(last_error_code == error_code::forbidden);
 }
 
 TEST_CASE("parse_error_code reads back every name to_string produces") {

@@ -86,6 +86,16 @@ struct mesh_config {
   /// At most this many requests (or replies) in one network message, in
   /// [1, 65536].
   size_t max_batch = 1024;
+  /// `max_batch_bytes`: a link sends a batch before its payloads pass this
+  /// many bytes, in [64KiB, 1GiB]. With `[limits] max_payload` it sets the
+  /// largest frame a connection may carry (see docs/security.md).
+  uint64_t max_batch_bytes = 4 * 1024 * 1024;
+  /// `link_max_in_flight`: calls from one peer in flight on this node at
+  /// once; beyond, the peer's calls get `overloaded`. In [1, 1000000].
+  int64_t link_max_in_flight = 10000;
+  /// `max_advert_routes`: the most routes one peer may advertise; a
+  /// larger advertisement closes the link. In [1, 1000000].
+  size_t max_advert_routes = 100000;
 };
 
 /// One `[[peer]]`: a node this node connects to. Does not say whether the
@@ -115,13 +125,36 @@ struct tls_config {
   source_position ca_position;
 };
 
+/// One `[[allow]]` rule: what the holders of certificates whose subject
+/// name matches `identity` may do. Rules need `[tls]` (identities come from
+/// certificates). Once any rule exists, whatever no rule allows is
+/// forbidden.
+struct allow_rule {
+  /// `identity = "billing-*"`: glob (`*` any run, `?` one character) on the
+  /// certificate's subject common name.
+  std::string identity;
+  /// `call = ["invoice.*", "echo"]`: globs of the routes it may call.
+  std::vector<std::string> call;
+  /// `peer = true`: it may join the mesh (under its certificate's name)
+  /// and advertise routes.
+  bool peer = false;
+  /// Where the `[[allow]]` table stands.
+  source_position position;
+};
+
 /// A whole node: `[node]`, `[limits]`, every `[[route]]`, `[mesh]`, every
-/// `[[peer]]` and `[tls]`.
+/// `[[peer]]`, `[tls]` and every `[[allow]]`.
 struct node_config {
   /// `[node] name`; defaults to the host name.
   std::string name;
   /// `[node] listen`; unset means "do not listen".
   std::optional<host_port> listen;
+  /// Where the `listen` value stands.
+  source_position listen_position;
+  /// `[node] insecure`: allow listening on a non-loopback address without
+  /// `[tls]` (protected mode is off). Default false: such a config is
+  /// refused.
+  bool insecure = false;
   /// `[node] drain`: how long a stopping node lets requests finish.
   std::chrono::nanoseconds drain = std::chrono::seconds{10};
   /// `[node] scheduler`: CAF's scheduler policy, "stealing" (CAF's
@@ -137,6 +170,9 @@ struct node_config {
   std::vector<peer_config> peers;
   /// `[tls]`; unset means plain TCP without authentication.
   std::optional<tls_config> tls;
+  /// Every `[[allow]]`, in document order; empty means "no access rules":
+  /// every connected party may call every route and join the mesh.
+  std::vector<allow_rule> allow;
 };
 
 /// The outcome of reading a configuration: a config, or every problem.

@@ -22,6 +22,8 @@ std::string_view to_string(error_code x) noexcept {
       return "node_down";
     case error_code::shutting_down:
       return "shutting_down";
+    case error_code::forbidden:
+      return "forbidden";
   }
   return "unknown";
 }

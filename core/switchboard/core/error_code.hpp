@@ -31,6 +31,9 @@ enum class error_code : uint8_t {
   node_down,
   /// The router is shutting down and takes no new requests.
   shutting_down,
+  /// The caller may not do this: a message outside a node's public
+  /// protocol, or a call or mesh join its identity is not allowed.
+  forbidden,
 };
 
 /// Returns the code's name as spelled in the docs, e.g. "no_such_route".
@@ -41,6 +44,6 @@ std::optional<error_code> parse_error_code(std::string_view name) noexcept;
 
 /// The smallest and largest valid codes, for iteration in tests and tools.
 inline constexpr error_code first_error_code = error_code::no_such_route;
-inline constexpr error_code last_error_code = error_code::shutting_down;
+inline constexpr error_code last_error_code = error_code::forbidden;
 
 } // namespace switchboard::core
