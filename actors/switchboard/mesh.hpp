@@ -44,6 +44,14 @@ struct mesh_options {
   bool tls = false;
   /// At most this many requests (or replies) travel in one network message.
   size_t max_batch = 1024;
+  /// A link sends its batch before the payloads in it pass this many bytes.
+  size_t max_batch_bytes = 4 * 1024 * 1024;
+  /// Calls from one peer in flight on this node at once; beyond, the
+  /// peer's further calls get `overloaded`.
+  int64_t link_max_in_flight = 10000;
+  /// The most routes one peer may advertise; a larger advertisement closes
+  /// the link.
+  size_t max_advert_routes = 100000;
   /// Receives one line per state change (peer up, down, unreachable,
   /// route reachable or gone). Default: standard error, prefixed "mesh: ".
   std::function<void(const std::string&)> log;

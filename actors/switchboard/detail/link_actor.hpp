@@ -28,6 +28,9 @@ struct link_config {
   caf::timespan heartbeat;
   caf::timespan peer_timeout;
   size_t max_batch = 1024;
+  size_t max_batch_bytes = 4 * 1024 * 1024;
+  int64_t link_max_in_flight = 10000;
+  size_t max_advert_routes = 100000;
 };
 
 /// This node's end of the connection to one peer. Both ends are links:

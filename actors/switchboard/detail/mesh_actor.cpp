@@ -161,6 +161,9 @@ uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
   lc.heartbeat = st.opts.heartbeat;
   lc.peer_timeout = st.opts.peer_timeout;
   lc.max_batch = st.opts.max_batch;
+  lc.max_batch_bytes = st.opts.max_batch_bytes;
+  lc.link_max_in_flight = st.opts.link_max_in_flight;
+  lc.max_advert_routes = st.opts.max_advert_routes;
   auto handle = self->spawn<link_actor>(std::move(lc));
   self->monitor(handle);
   auto id = st.next_link_id++;
