@@ -2,17 +2,25 @@
 //
 //   switchboard serve [--config FILE]
 //   switchboard call [--connect HOST:PORT] [--timeout D] [TLS] ROUTE [PAYLOAD]
-//   switchboard routes [--connect HOST:PORT] [--json] [TLS]
+//   switchboard routes [--connect HOST:PORT] [--timeout D] [--json] [TLS]
 //     TLS = --tls-cert FILE --tls-key FILE --tls-ca FILE (for a [tls] node)
 //   switchboard check-config FILE
 //
-// Exit codes: 0 success; 1 the route answered an error; 2 usage or
-// configuration error; 3 cannot reach the node.
+// Exit codes: 0 success; 1 the route answered an error (`forbidden`
+// among them); 2 usage or configuration error; 3 cannot reach the node
+// within --timeout. `serve` exits 0 after a complete drain, 1 when a second
+// SIGTERM/SIGINT cut the drain short, 2 on a bad configuration, 4 when the
+// router or the front door stopped unexpectedly.
 
+#include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -31,6 +39,7 @@
 
 #include "switchboard/config/node_config.hpp"
 #include "switchboard/daemon/node_setup.hpp"
+#include "switchboard/daemon/watchdog.hpp"
 #include "switchboard/mesh.hpp"
 #include "switchboard/switchboard.hpp"
 
@@ -42,6 +51,8 @@ constexpr int exit_ok = 0;
 constexpr int exit_route_error = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_unreachable = 3;
+constexpr int exit_essential_down = 4;
+constexpr int exit_drain_cut = 1;
 
 void print_problems(const std::vector<config::problem>& xs) {
   for (auto& x : xs)
@@ -86,7 +97,14 @@ mesh_options mesh_options_of(const config::node_config& cfg) {
   result.retry_max = cfg.mesh.retry_max;
   result.retry_min = std::min(result.retry_min, result.retry_max);
   result.max_batch = cfg.mesh.max_batch;
+  result.max_batch_bytes = cfg.mesh.max_batch_bytes;
+  result.link_max_in_flight = cfg.mesh.link_max_in_flight;
+  result.max_advert_routes = cfg.mesh.max_advert_routes;
   result.tls = cfg.tls.has_value();
+  result.insecure = cfg.insecure;
+  for (auto& rule : cfg.allow)
+    result.allow.push_back(core::access_rule{rule.identity, rule.call,
+                                             rule.peer});
   return result;
 }
 
@@ -104,9 +122,22 @@ std::string restart_only_changes(const config::node_config& running,
     xs.emplace_back("[tls]");
   auto& m = running.mesh;
   auto& n = next.mesh;
-  if (std::tie(m.heartbeat, m.peer_timeout, m.retry_max, m.max_batch)
-      != std::tie(n.heartbeat, n.peer_timeout, n.retry_max, n.max_batch))
+  if (std::tie(m.heartbeat, m.peer_timeout, m.retry_max, m.max_batch,
+               m.max_batch_bytes, m.link_max_in_flight, m.max_advert_routes)
+      != std::tie(n.heartbeat, n.peer_timeout, n.retry_max, n.max_batch,
+                  n.max_batch_bytes, n.link_max_in_flight,
+                  n.max_advert_routes))
     xs.emplace_back("[mesh]");
+  auto rules_of = [](const config::node_config& x) {
+    std::vector<std::tuple<std::string, std::vector<std::string>, bool>> r;
+    for (auto& a : x.allow)
+      r.emplace_back(a.identity, a.call, a.peer);
+    return r;
+  };
+  if (rules_of(running) != rules_of(next))
+    xs.emplace_back("[[allow]]");
+  if (running.insecure != next.insecure)
+    xs.emplace_back("[node] insecure");
   if (running.scheduler != next.scheduler)
     xs.emplace_back("[node] scheduler");
   std::set<std::string> wanted;
@@ -185,12 +216,43 @@ void apply_reload(router& sb, std::map<std::string, config::route_config>& live,
             << replaced << " replaced\n";
 }
 
+/// What the watchdog tells the signal loop.
+struct essential_watch {
+  /// Set once the node stops in order: the router's end is expected.
+  std::atomic<bool> stopping{false};
+  std::mutex mtx;
+  /// What stopped, e.g. "front door (killed)"; empty while all run.
+  std::string died;
+  pthread_t main_thread = pthread_self();
+};
+
+/// Waits for SIGTERM/SIGINT while the node drains: a second one ends the
+/// process at once (the operator does not want to wait for the drain).
+void exit_on_second_signal(sigset_t signals) {
+  std::thread{[signals] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0)
+        continue;
+      if (sig == SIGTERM || sig == SIGINT) {
+        static const char line[] =
+          "stopping now: second signal during the drain; calls still in "
+          "flight are cut off\n";
+        auto ignored = ::write(STDERR_FILENO, line, sizeof(line) - 1);
+        static_cast<void>(ignored);
+        std::_Exit(exit_drain_cut);
+      }
+    }
+  }}.detach();
+}
+
 int serve(const std::string& config_path) {
   // Signals are taken synchronously by this thread; every thread CAF
-  // starts inherits the mask.
+  // starts inherits the mask. SIGUSR1 is the watchdog's: an essential
+  // actor stopped.
   sigset_t signals;
   sigemptyset(&signals);
-  for (auto s : {SIGTERM, SIGINT, SIGHUP})
+  for (auto s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1})
     sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
@@ -216,11 +278,32 @@ int serve(const std::string& config_path) {
   }
   std::cerr << "node " << cfg.name << ": " << live.size() << " route(s)\n";
   mesh net{sb.ref(), mesh_options_of(cfg)};
+  // If the router or the front door stops, the node cannot serve: exit
+  // non-zero rather than listen on as a zombie.
+  auto watch = std::make_shared<essential_watch>();
+  auto watchdog = daemon::watch_essentials(
+    sys, {{"router", sb.ref().registry()}, {"front door", net.front_door()}},
+    [watch](const std::string& what) {
+      if (watch->stopping.load())
+        return;
+      {
+        std::lock_guard<std::mutex> guard{watch->mtx};
+        watch->died = what;
+      }
+      pthread_kill(watch->main_thread, SIGUSR1);
+    });
+  // However serve returns, the router and mesh stop after this: in order.
+  struct stop_guard {
+    std::shared_ptr<essential_watch> w;
+    ~stop_guard() {
+      w->stopping = true;
+    }
+  } guard{watch};
   if (cfg.listen) {
     auto port = net.listen(cfg.listen->port, cfg.listen->host);
     if (!port) {
       std::cerr << "error: cannot listen on " << config::to_string(*cfg.listen)
-                << ": " << sys.render(port.error()) << '\n';
+                << ": " << describe_for_cli(port.error()) << '\n';
       return exit_usage;
     }
     std::cout << "listening on " << cfg.listen->host << ':' << *port
@@ -232,6 +315,14 @@ int serve(const std::string& config_path) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0)
       continue;
+    if (sig == SIGUSR1) {
+      std::lock_guard<std::mutex> lock{watch->mtx};
+      if (watch->died.empty())
+        continue; // not the watchdog's
+      std::cerr << "fatal: the node's " << watch->died
+                << " stopped; exiting instead of serving without it\n";
+      return exit_essential_down;
+    }
     if (sig == SIGHUP) {
       if (config_path.empty()) {
         std::cerr << "reload: running on the built-in default, nothing to "
@@ -254,7 +345,11 @@ int serve(const std::string& config_path) {
     }
     break;
   }
-  std::cerr << "stopping: draining requests in flight\n";
+  watch->stopping = true;
+  caf::anon_send_exit(watchdog, caf::exit_reason::user_shutdown);
+  std::cerr << "stopping: draining requests in flight (a second signal "
+               "stops at once)\n";
+  exit_on_second_signal(signals);
   if (auto err = sb.shutdown(cfg.drain))
     std::cerr << "drain: " << describe_for_cli(err) << '\n';
   return exit_ok;
@@ -262,38 +357,112 @@ int serve(const std::string& config_path) {
 
 // -- client commands --------------------------------------------------------------
 
+using client_clock = std::chrono::steady_clock;
+
+/// Gives up on reaching a node: prints why and ends the process at once.
+/// (An actor system with a connection stuck in its handshake could keep
+/// the process alive in its destructor; the command's --timeout is final.)
+[[noreturn]] void unreachable(const config::host_port& hp, bool tls,
+                              const std::string& why) {
+  std::cerr << "error: cannot reach " << config::to_string(hp)
+            << (tls ? " over TLS" : "") << ": " << why << '\n';
+  std::cerr.flush();
+  std::fflush(stdout);
+  std::_Exit(exit_unreachable);
+}
+
 /// A client of a running node: its own actor system, connected to the
-/// node's registry (or not, after printing why).
+/// node's front door.
 struct node_client {
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;
-  caf::actor registry;
+  caf::actor remote;
 
-  node_client(const config::host_port& hp,
-              const std::optional<tls_files>& tls) {
+  explicit node_client(const std::optional<tls_files>& tls) {
     configure(cfg, tls);
     sys.emplace(cfg);
-    auto remote = tls ? caf::openssl::remote_actor(*sys, hp.host, hp.port)
-                      : sys->middleman().remote_actor(hp.host, hp.port);
-    if (!remote)
-      std::cerr << "error: cannot reach " << config::to_string(hp)
-                << (tls ? " over TLS" : "") << ": "
-                << sys->render(remote.error()) << '\n';
-    else
-      registry = std::move(*remote);
+  }
+
+  /// Connects within `left`; empty on success, else why not.
+  std::string connect(const config::host_port& hp, bool tls,
+                      caf::timespan left) {
+    auto mm = tls ? sys->openssl_manager().actor_handle()
+                  : sys->middleman().actor_handle();
+    caf::scoped_actor self{*sys};
+    std::string why;
+    self->request(mm, left, caf::connect_atom::value, hp.host, hp.port)
+      .receive(
+        [&](caf::node_id&, caf::strong_actor_ptr& ptr,
+            std::set<std::string>&) {
+          if (!ptr)
+            why = "nothing is published there";
+          else
+            remote = caf::actor_cast<caf::actor>(std::move(ptr));
+        },
+        [&](caf::error& err) {
+          why = err == caf::sec::request_timeout
+                  ? "no connection within the --timeout"
+                  : sys->render(err);
+        });
+    return why;
+  }
+
+  /// Sends the front door's idempotent probe: does this connection carry
+  /// replies? (CAF 0.17 can hand out a connection whose replies are all
+  /// lost; see docs/security.md.)
+  bool probe(caf::timespan limit) {
+    caf::scoped_actor self{*sys};
+    bool answered = false;
+    self->request(remote, limit, ping_atom::value)
+      .receive([&](ping_atom) { answered = true; }, [&](caf::error&) {});
+    return answered;
   }
 };
+
+/// Connects to the node at `hp` within `timeout` and verifies the
+/// connection with a probe; an unanswered probe means a broken connection:
+/// try again from a fresh actor system (a new CAF node) while time is left.
+/// Exits the process (code 3) if the node cannot be reached in time.
+std::unique_ptr<node_client> connect_node(const config::host_port& hp,
+                                          const std::optional<tls_files>& tls,
+                                          caf::timespan timeout) {
+  auto deadline = client_clock::now() + timeout;
+  std::string why = "no connection within the --timeout";
+  for (;;) {
+    auto left = deadline - client_clock::now();
+    if (left <= caf::timespan{0})
+      unreachable(hp, tls.has_value(), why);
+    auto node = std::make_unique<node_client>(tls);
+    why = node->connect(hp, tls.has_value(), left);
+    if (!why.empty())
+      unreachable(hp, tls.has_value(), why);
+    // A third of what is left, at least 200 ms: a busy node answers a
+    // probe in well under that, and a broken connection never does.
+    left = deadline - client_clock::now();
+    auto limit = std::max<caf::timespan>(left / 3,
+                                         std::chrono::milliseconds{200});
+    if (node->probe(std::min(limit, left)))
+      return node;
+    why = "the node never answered on its connection (a probe went "
+          "unanswered)";
+    // The broken system is left behind, not destroyed: its connection
+    // may be stuck.
+    node.release();
+  }
+}
 
 int call(const config::host_port& hp, const std::optional<tls_files>& tls,
          std::chrono::nanoseconds timeout, const std::string& route,
          const std::string& payload) {
-  node_client node{hp, tls};
-  if (!node.registry)
-    return exit_unreachable;
-  auto& sys = *node.sys;
+  auto started = client_clock::now();
+  auto node = connect_node(hp, tls, timeout);
+  auto& sys = *node->sys;
   int rc = exit_ok;
   caf::scoped_actor self{sys};
-  self->request(node.registry, timeout, call_atom::value, route, payload)
+  // The --timeout covers connecting too: what is left of it.
+  auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
+                                      std::chrono::milliseconds{1});
+  self->request(node->remote, left, call_atom::value, route, payload)
     .receive(
       [&](std::string& out) {
         std::fwrite(out.data(), 1, out.size(), stdout);
@@ -345,14 +514,15 @@ std::string json_escape(const std::string& x) {
 }
 
 int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
-           bool json) {
-  node_client node{hp, tls};
-  if (!node.registry)
-    return exit_unreachable;
-  auto& sys = *node.sys;
+           std::chrono::nanoseconds timeout, bool json) {
+  auto started = client_clock::now();
+  auto node = connect_node(hp, tls, timeout);
+  auto& sys = *node->sys;
   int rc = exit_ok;
   caf::scoped_actor self{sys};
-  self->request(node.registry, std::chrono::seconds{10}, list_atom::value)
+  auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
+                                      std::chrono::milliseconds{1});
+  self->request(node->remote, left, list_atom::value)
     .receive(
       [&](std::vector<core::route_info>& xs) {
         if (json) {
@@ -391,8 +561,13 @@ int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
         }
       },
       [&](caf::error& err) {
-        std::cerr << "error: lost the node: " << sys.render(err) << '\n';
-        rc = exit_unreachable;
+        if (code_of(err)) {
+          std::cerr << "error: " << describe(err) << '\n';
+          rc = exit_route_error;
+        } else {
+          std::cerr << "error: lost the node: " << sys.render(err) << '\n';
+          rc = exit_unreachable;
+        }
       });
   return rc;
 }
@@ -426,7 +601,8 @@ int main(int argc, char** argv) {
             "bytes, the reply goes to stdout");
   call_cmd->add_option("--connect", connect, "node address HOST:PORT");
   call_cmd->add_option("--timeout", timeout_text,
-                       "how long to wait, e.g. 250ms, 5s");
+                       "how long to wait, connecting included, e.g. 250ms, "
+                       "5s");
   call_cmd->add_option("ROUTE", route, "route name")->required();
   tls_files tls_flags;
   auto add_tls_options = [&](CLI::App* cmd) {
@@ -450,6 +626,8 @@ int main(int argc, char** argv) {
     "routes", "list a node's routes: name, kind, workers, policy, in "
               "flight, origin node (and the peers a remote route goes via)");
   routes_cmd->add_option("--connect", connect, "node address HOST:PORT");
+  routes_cmd->add_option("--timeout", timeout_text,
+                         "how long to wait, connecting included, e.g. 5s");
   routes_cmd->add_flag("--json", json, "print JSON");
   add_tls_options(routes_cmd);
   std::string check_path;
@@ -476,14 +654,14 @@ int main(int argc, char** argv) {
   std::optional<tls_files> tls;
   if (!tls_flags.certificate.empty())
     tls = tls_flags;
-  if (*routes_cmd)
-    return routes(*hp, tls, json);
   auto timeout = config::parse_duration(timeout_text);
   if (!timeout || timeout->count() <= 0) {
     std::cerr << "error: --timeout '" << timeout_text
               << "' is not a duration (e.g. 250ms, 5s)\n";
     return exit_usage;
   }
+  if (*routes_cmd)
+    return routes(*hp, tls, *timeout, json);
   std::string payload;
   if (payload_arg == "-")
     payload.assign(std::istreambuf_iterator<char>{std::cin},

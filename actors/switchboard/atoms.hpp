@@ -54,8 +54,8 @@ using shutdown_atom = caf::atom_constant<caf::atom("sb_shutdn")>;
 
 namespace switchboard {
 
-/// `(sb_hello, name, link)` request to a node's registry from a connecting
-/// peer -> `(name, link)` of the node's side of the new link.
+/// `(sb_hello, name, link)` request to a node's front door from a
+/// connecting peer -> `(name, link)` of the node's side of the new link.
 using hello_atom = caf::atom_constant<caf::atom("sb_hello")>;
 
 /// Internal: the mesh tells the registry about itself and the node name.
@@ -63,7 +63,8 @@ using mesh_atom = caf::atom_constant<caf::atom("sb_mesh")>;
 
 
 /// Between links: `(sb_reqs, [wire_request])`, `(sb_reps, [wire_reply])`,
-/// `(sb_adv, [advert])`, `(sb_ping)`.
+/// `(sb_adv, [advert])`, `(sb_ping)`. `(sb_ping)` is also the front door's
+/// probe: a request answered with `(sb_ping)`.
 using requests_atom = caf::atom_constant<caf::atom("sb_reqs")>;
 using replies_atom = caf::atom_constant<caf::atom("sb_reps")>;
 using advert_atom = caf::atom_constant<caf::atom("sb_adv")>;

@@ -1,5 +1,7 @@
 #include "switchboard/mesh.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <iostream>
 #include <stdexcept>
@@ -9,13 +11,16 @@
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/core/mesh_table.hpp"
+#include "switchboard/detail/front_door.hpp"
 #include "switchboard/detail/mesh_actor.hpp"
 #include "switchboard/detail/mesh_protocol.hpp"
 #include "switchboard/detail/router_core.hpp"
+#include "switchboard/error.hpp"
 
 namespace switchboard {
 
@@ -58,22 +63,59 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
     opts.log = [](const std::string& line) {
       std::cerr << ("mesh: " + line + "\n") << std::flush;
     };
+  insecure_ = opts.insecure;
   shared_ = std::make_shared<detail::mesh_shared>();
   shared_->name = opts.name;
+  detail::front_door_config fd;
+  fd.registry = router_.registry();
+  fd.policy = std::make_shared<const core::access_policy>(opts.allow);
+  fd.tls = opts.tls;
+  fd.log = opts.log;
   actor_ = router_.system().spawn(detail::mesh_actor, std::move(opts),
                                   router_.registry(), router_.core()->dir,
                                   shared_);
+  fd.mesh = actor_;
+  front_door_ = router_.system().spawn<detail::front_door_actor>(std::move(fd));
 }
 
 mesh::~mesh() {
+  // With a sender of this node: the front door drops anonymous exits,
+  // which may come from anywhere.
+  caf::scoped_actor self{router_.system()};
+  self->send_exit(front_door_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
 }
 
+caf::actor mesh::front_door() const {
+  return front_door_;
+}
+
 caf::expected<uint16_t> mesh::listen(uint16_t port, const std::string& host) {
+  if (!tls_ && !insecure_ && !is_loopback_host(host))
+    return make_error(error_code::forbidden,
+                      "refusing to listen on '" + host
+                        + "' without TLS: plain TCP authenticates no one, so "
+                          "a node listens only on loopback unless it has TLS "
+                          "or is set insecure");
   auto& sys = router_.system();
   if (tls_)
-    return caf::openssl::publish(router_.registry(), port, host.c_str(), true);
-  return sys.middleman().publish(router_.registry(), port, host.c_str(), true);
+    return caf::openssl::publish(front_door_, port, host.c_str(), true);
+  return sys.middleman().publish(front_door_, port, host.c_str(), true);
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost")
+    return true;
+  auto bare = host;
+  if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  in_addr v4{};
+  if (inet_pton(AF_INET, bare.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, bare.c_str(), &v6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
 }
 
 void mesh::connect(const std::string& host, uint16_t port) {

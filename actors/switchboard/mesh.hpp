@@ -12,6 +12,7 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "switchboard/core/access_policy.hpp"
 #include "switchboard/router.hpp"
 
 namespace switchboard {
@@ -52,8 +53,17 @@ struct mesh_options {
   /// The most routes one peer may advertise; a larger advertisement closes
   /// the link.
   size_t max_advert_routes = 100000;
+  /// Who may do what through this node's front door (see
+  /// docs/security.md). Empty: everyone may call every route and join.
+  /// Rules name identities, which only TLS gives: without `tls`, any rule
+  /// denies everything to everyone remote.
+  std::vector<core::access_rule> allow;
+  /// Protected mode is off: `listen` accepts a non-loopback address
+  /// without `tls`. Default false.
+  bool insecure = false;
   /// Receives one line per state change (peer up, down, unreachable,
-  /// route reachable or gone). Default: standard error, prefixed "mesh: ".
+  /// route reachable or gone) and per refused party. Default: standard
+  /// error, prefixed "mesh: ".
   std::function<void(const std::string&)> log;
 };
 
@@ -99,9 +109,16 @@ public:
   mesh& operator=(const mesh&) = delete;
 
   /// Accepts peers (and CLI clients) on `host:port` (port 0 picks one).
-  /// Returns the port.
+  /// Returns the port. What the network sees is the node's front door,
+  /// never the registry: calls, route listings and mesh handshakes, as the
+  /// access rules allow; anything else gets `forbidden`. Without TLS a
+  /// non-loopback `host` is refused (`forbidden`) unless `insecure`.
   caf::expected<uint16_t> listen(uint16_t port,
                                  const std::string& host = "127.0.0.1");
+
+  /// The actor `listen` publishes (for tests and embedders that publish
+  /// it themselves).
+  caf::actor front_door() const;
 
   /// Connects to a peer and keeps it connected: a failed attempt or a lost
   /// link is retried with backoff for as long as the mesh lives.
@@ -122,7 +139,13 @@ private:
   router_ref router_;
   std::shared_ptr<detail::mesh_shared> shared_;
   caf::actor actor_;
+  caf::actor front_door_;
   bool tls_ = false;
+  bool insecure_ = false;
 };
+
+/// Whether `host` is a loopback address or "localhost" (127.0.0.0/8,
+/// ::1): where protected mode lets a node listen without TLS.
+bool is_loopback_host(const std::string& host);
 
 } // namespace switchboard

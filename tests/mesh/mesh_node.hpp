@@ -226,14 +226,14 @@ struct mesh_node {
   /// Returns once the mesh actor has finished what it was doing when this
   /// was called: a log line comes a moment before the state `peers()` and
   /// `wait_for_route` read, so tests that saw a line call this before
-  /// reading them. (A hello without a name, which the registry hands to
+  /// reading them. (A hello without a name, which the front door hands to
   /// the mesh actor and the mesh actor refuses, is the round trip.)
   /// Returns false if no answer came within `timeout`.
   bool sync_mesh(caf::timespan timeout = 10s) {
     caf::scoped_actor self{*sys};
     bool answered = false;
     self
-      ->request(sb->registry(), timeout, hello_atom::value, std::string{},
+      ->request(net->front_door(), timeout, hello_atom::value, std::string{},
                 caf::actor{})
       .receive([&](std::string&, caf::actor&) { answered = true; },
                [&](caf::error& err) {

@@ -215,9 +215,12 @@ void attempt_failed(self_ptr self, size_t index, const std::string& why) {
 }
 
 /// Why a peer named `name` on CAF node `node` cannot join, or nothing.
-/// `except` is the link being set up for it.
+/// `except` is the link being set up for it. A peer this node dialled (a
+/// configured `[[peer]]`) wins over a connection that dialled in under the
+/// same name: `evict_accepted` then lets it through (see `evict`).
 std::optional<std::string> refusal(self_ptr self, const std::string& name,
-                                   const caf::node_id& node, uint64_t except) {
+                                   const caf::node_id& node, uint64_t except,
+                                   bool evict_accepted = false) {
   auto& st = self->state;
   if (name.empty())
     return "a peer must send its name and its link";
@@ -225,11 +228,24 @@ std::optional<std::string> refusal(self_ptr self, const std::string& name,
     return "the peer uses this node's own name '" + name
            + "': node names must be unique in a mesh";
   for (auto& [id, l] : st.links)
-    if (id != except && l.up && l.peer == name && l.peer_node != node)
+    if (id != except && l.up && l.peer == name && l.peer_node != node
+        && !(evict_accepted && l.target < 0))
       return "a different node named '" + name
              + "' is already connected: node names must be unique in a "
                "mesh";
   return std::nullopt;
+}
+
+/// Closes every accepted link (one that dialled in) named `name` but `except`:
+/// a configured peer of that name just connected.
+void evict(self_ptr self, const std::string& name, uint64_t except,
+           const std::string& address) {
+  for (auto& [id, l] : self->state.links)
+    if (id != except && l.target < 0 && l.peer == name) {
+      log(self, "peer '" + name + "' that dialled in is replaced by the "
+                  "configured peer at " + address + " of that name");
+      self->send_exit(l.handle, caf::exit_reason::user_shutdown);
+    }
 }
 
 std::string render(self_ptr self, const caf::error& err) {
@@ -274,11 +290,21 @@ void attempt(self_ptr self, size_t index) {
                 return; // this attempt already ended
               self->demonitor(t.handshake);
               t.handshake = nullptr;
-              if (auto why = refusal(self, name, peer.node(), id)) {
+              auto why = refusal(self, name, peer.node(), id, true);
+              if (!why && st.identify) {
+                // Under TLS the peer is who its certificate says.
+                auto cert = st.identify(peer.node());
+                if (cert != name)
+                  why = "the peer calls itself '" + name
+                        + "' but its certificate names '"
+                        + cert.value_or("(none)") + "'";
+              }
+              if (why) {
                 self->send_exit(link, caf::exit_reason::user_shutdown);
                 attempt_failed(self, index, "handshake refused here: " + *why);
                 return;
               }
+              evict(self, name, id, address_of(t));
               i->second.peer = name;
               i->second.peer_node = peer.node();
               self->send(link, peer_atom::value, name, peer);
@@ -380,9 +406,14 @@ caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
       if (index < self->state.targets.size())
         attempt(self, index);
     },
-    // A peer dialled this node (the registry delegated its hello).
+    // A peer dialled this node (the front door checked who it is and asks
+    // on its behalf; nothing else may).
     [self](hello_atom, std::string& name,
            caf::actor& peer) -> caf::result<caf::message> {
+      auto& sender = self->current_sender();
+      if (!sender || sender->node() != self->node())
+        return make_error(error_code::forbidden,
+                          "only the node's front door may add a peer");
       if (!peer)
         return make_error(error_code::bad_request,
                           "a peer must send its name and its link");

@@ -4,6 +4,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -70,6 +72,8 @@ struct mesh_state {
   std::map<caf::actor_addr, uint64_t> link_ids;
   uint64_t next_link_id = 1;
   std::vector<target> targets;
+  /// The certificate name behind a CAF node (TLS); empty without TLS.
+  std::function<std::optional<std::string>(const caf::node_id&)> identify;
   /// What was last logged as reachable: route -> "via B (served by C)".
   std::map<std::string, std::string> logged;
 

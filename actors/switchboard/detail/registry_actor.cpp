@@ -311,16 +311,6 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
       self->state.mesh = mesh;
       self->state.node_name = name;
     },
-    [self](hello_atom atm, std::string& name,
-           caf::actor& link) -> caf::result<caf::message> {
-      auto& st = self->state;
-      if (!st.mesh)
-        return make_error(error_code::bad_request,
-                          "this node is not in a mesh (peer '" + name
-                            + "' tried to connect)");
-      self->delegate(st.mesh, atm, std::move(name), std::move(link));
-      return caf::delegated<caf::message>{};
-    },
     [self](watch_atom, const caf::actor& watcher) {
       auto& st = self->state;
       if (!watcher)

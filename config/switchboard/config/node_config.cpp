@@ -171,9 +171,12 @@ constexpr int64_t max_batch_limit = 65536;
 /// Collects problems while walking one document.
 class reader {
 public:
-  explicit reader(std::string source) : source_(std::move(source)) {
-    if (names_a_file(source_))
-      base_dir_ = std::filesystem::path{source_}.parent_path();
+  explicit reader(std::string source) {
+    // (Read before the move: GCC 12 sees the moved-to member as maybe
+    // uninitialized here.)
+    if (names_a_file(source))
+      base_dir_ = std::filesystem::path{source}.parent_path();
+    source_ = std::move(source);
   }
 
   /// A path written in the document, resolved against the directory of the

@@ -1,0 +1,117 @@
+// Black-box tests of the node boundary with the real binary: what a client
+// sees when the node cannot answer, and how a node stops.
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+
+#include "daemon_process.hpp"
+
+using namespace switchboard::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string config_with(const std::string& node_extra = {}) {
+  return "[node]\nname = \"test\"\nlisten = \"127.0.0.1:0\"\n" + node_extra
+         + "\n"
+         "[[route]]\nname = \"echo\"\nhandler = \"echo\"\n"
+         "[[route]]\nname = \"sleep\"\nhandler = \"sleep\"\nworkers = 4\n";
+}
+
+/// A TCP listener on 127.0.0.1 that never accepts and never speaks: the
+/// kernel completes connections into its backlog.
+struct silent_listener {
+  int fd = -1;
+  uint16_t port = 0;
+
+  silent_listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
+        && ::listen(fd, 16) == 0
+        && ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      port = ntohs(addr.sin_port);
+  }
+
+  ~silent_listener() {
+    ::close(fd);
+  }
+};
+
+using clock_type = std::chrono::steady_clock;
+
+} // namespace
+
+TEST_CASE("call and routes give up on a listener that never answers within --timeout and exit 3") {
+  silent_listener l;
+  REQUIRE(l.port != 0);
+  auto address = "127.0.0.1:" + std::to_string(l.port);
+  for (auto cmd : {"call", "routes"}) {
+    INFO(cmd);
+    std::vector<std::string> args{bin, cmd, "--connect", address,
+                                  "--timeout", "700ms"};
+    if (std::string{cmd} == "call")
+      args.insert(args.end(), {"echo", "x"});
+    auto start = clock_type::now();
+    auto res = run(args, {}, 20s);
+    auto took = clock_type::now() - start;
+    CHECK(res.exit_code == 3);
+    CHECK(res.err.find("cannot reach") != std::string::npos);
+    CHECK(took < 5s);
+  }
+}
+
+TEST_CASE("a call to a stopped (SIGSTOP) node ends at its --timeout with exit 3") {
+  scratch s;
+  daemon_process d{s.write("n.toml", config_with())};
+  d.proc->signal(SIGSTOP);
+  auto start = clock_type::now();
+  auto res = d.call({"--timeout", "700ms", "echo", "x"});
+  auto took = clock_type::now() - start;
+  d.proc->signal(SIGCONT);
+  CHECK(res.exit_code == 3);
+  CHECK(took < 5s);
+  // Once it runs again it answers as before.
+  auto ok = d.call({"echo", "back"});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out == "back");
+  CHECK(d.stop().exit_code == 0);
+}
+
+TEST_CASE("a second SIGTERM during the drain stops the node at once") {
+  scratch s;
+  daemon_process d{s.write("n.toml", config_with("drain = \"30s\"\n"))};
+  auto slow = std::make_unique<process>(std::vector<std::string>{
+    bin, "call", "--connect", d.address, "--timeout", "60s", "sleep", "20s"});
+  // Wait until the node counts the call in flight (bounded).
+  bool in_flight = false;
+  for (int attempt = 0; attempt < 200 && !in_flight; ++attempt) {
+    auto routes = run({bin, "routes", "--connect", d.address, "--json"});
+    in_flight = routes.out.find("\"name\": \"sleep\", \"kind\": \"async\", "
+                                "\"workers\": 4, \"policy\": \"round_robin\", "
+                                "\"in_flight\": 1")
+                != std::string::npos;
+  }
+  REQUIRE(in_flight);
+  d.proc->signal(SIGTERM);
+  REQUIRE(d.proc->wait_for_err("draining", 10s));
+  auto start = clock_type::now();
+  d.proc->signal(SIGTERM);
+  auto stopped = d.proc->wait(10s);
+  CHECK(clock_type::now() - start < 5s);
+  CHECK(stopped.exit_code == 1);
+  CHECK(stopped.err.find("second signal") != std::string::npos);
+  // The caller is not left waiting for its 60 s: the connection is gone.
+  auto res = slow->wait(20s);
+  CHECK(res.exit_code == 3);
+}
