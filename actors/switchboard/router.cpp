@@ -1,8 +1,13 @@
 #include "switchboard/router.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message_id.hpp>
+#include <caf/system_messages.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -56,6 +61,43 @@ caf::error router_ref::replace(std::string name, handler impl,
 
 caf::error router_ref::remove(const std::string& name) const {
   return ask(*core_, remove_atom::value, name);
+}
+
+bool route_changes_result::ok() const {
+  auto fine = [](const std::vector<caf::error>& xs) {
+    return std::all_of(xs.begin(), xs.end(),
+                       [](const caf::error& x) { return !x; });
+  };
+  return fine(remove) && fine(add) && fine(replace);
+}
+
+route_changes_result router_ref::apply(route_changes changes) const {
+  route_changes_result result;
+  auto fail_all = [&, n_remove = changes.remove.size(),
+                   n_add = changes.add.size(),
+                   n_replace = changes.replace.size()](const caf::error& err) {
+    result.remove.assign(n_remove, err);
+    result.add.assign(n_add, err);
+    result.replace.assign(n_replace, err);
+  };
+  caf::scoped_actor self{*core_->sys};
+  self->request(core_->registry, caf::infinite, apply_atom::value,
+                std::move(changes))
+    .receive([&](route_changes_result& x) { result = std::move(x); },
+             [&](caf::error& err) {
+               if (err == caf::sec::request_receiver_down)
+                 err = make_error(error_code::shutting_down,
+                                  "the router has stopped");
+               fail_all(err);
+             });
+  return result;
+}
+
+std::vector<caf::error>
+router_ref::add_all(std::vector<route_spec> specs) const {
+  route_changes changes;
+  changes.add = std::move(specs);
+  return apply(std::move(changes)).add;
 }
 
 caf::expected<std::vector<core::route_info>> router_ref::list() const {
