@@ -28,6 +28,17 @@ caf::error ask(const detail::router_core& core, Ts&&... xs) {
   return result;
 }
 
+/// Stops the registry at once: the exit message goes ahead of the calls
+/// queued in its mailbox, which the registry then answers with
+/// `shutting_down` (see registry_state).
+void stop_now(const caf::actor& registry) {
+  if (registry)
+    registry->enqueue(nullptr, caf::make_message_id(caf::message_priority::high),
+                      caf::make_message(caf::exit_msg{
+                        registry.address(), caf::exit_reason::user_shutdown}),
+                      nullptr);
+}
+
 } // namespace
 
 caf::actor router_ref::registry() const {
@@ -145,13 +156,13 @@ router::router(caf::actor_system& sys) {
 
 router::~router() {
   if (core_)
-    caf::anon_send_exit(core_->registry, caf::exit_reason::user_shutdown);
+    stop_now(core_->registry);
 }
 
 router& router::operator=(router&& other) noexcept {
   if (this != &other) {
     if (core_)
-      caf::anon_send_exit(core_->registry, caf::exit_reason::user_shutdown);
+      stop_now(core_->registry);
     core_ = std::move(other.core_);
   }
   return *this;

@@ -294,6 +294,33 @@ void route_call(self_ptr self, const reply_target& to,
 
 } // namespace
 
+registry_state::~registry_state() {
+  close_mailbox(self_, [this](caf::mailbox_element& x) {
+    auto& msg = x.content();
+    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
+                           std::string, caf::message>()) {
+      auto& name = msg.get_as<std::string>(4);
+      send_reply(self_, nullptr,
+                 reply_target{x.sender, x.mid, msg.get_as<uint64_t>(1)},
+                 make_error(error_code::shutting_down,
+                            "the router stopped (route '" + name + "')"));
+    } else if (x.mid.is_request() && msg.size() >= 2
+               && msg.match_element<call_atom>(0)
+               && msg.match_element<std::string>(1)) {
+      auto& name = msg.get_as<std::string>(1);
+      send_reply(self_, nullptr, reply_target{x.sender, x.mid, 0},
+                 make_error(error_code::shutting_down,
+                            "the router stopped (route '" + name + "')"));
+    } else if (x.mid.is_request() && x.sender) {
+      x.sender->enqueue(caf::make_mailbox_element(
+                          caf::strong_actor_ptr{self_->ctrl()},
+                          x.mid.response_id(), {},
+                          caf::make_error(caf::sec::request_receiver_down)),
+                        nullptr);
+    }
+  });
+}
+
 caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
                              std::shared_ptr<directory_cell> dir) {
   self->state.dir = dir;
