@@ -353,10 +353,19 @@ void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
 void dispatch_remote(caf::local_actor* self, const remote_route& route,
                      const reply_target& to,
                      const std::string& name, caf::message envelope) {
-  if (!offer_to(route.pick(),
-                caf::make_mailbox_element(to.caller, to.mid, {},
-                                          std::move(envelope)),
-                self->context()))
+  caf::mailbox_element_ptr element;
+  if (to.caller && to.caller->node() != self->node()) {
+    // envelope: (sb_env, call_id, sent_at, timeout, route, args)
+    element = caf::make_mailbox_element(
+      caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), {},
+      forward_atom::value, to.caller, to.mid, envelope.get_as<uint64_t>(1),
+      envelope.get_as<int64_t>(2), envelope.get_as<int64_t>(3),
+      envelope.get_as<std::string>(4), envelope.get_as<caf::message>(5));
+  } else {
+    element = caf::make_mailbox_element(to.caller, to.mid, {},
+                                        std::move(envelope));
+  }
+  if (!offer_to(route.pick(), std::move(element), self->context()))
     send_reply(self, self->context(), to,
                make_error(error_code::node_down,
                           "route '" + name + "': the link to "

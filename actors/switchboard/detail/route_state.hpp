@@ -244,6 +244,13 @@ void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
                     caf::message envelope, const caf::message& args,
                     int64_t sent_at, int64_t timeout);
 
+/// Internal, to a link of this node: `(sb_fwd, caller, mid, call_id,
+/// sent_at, timeout, route, args)` is an envelope whose caller is on
+/// another node (a remote client's plain request). Links take envelopes
+/// only from actors of their own node, so the dispatcher sends this one
+/// itself, naming the caller inside.
+using forward_atom = caf::atom_constant<caf::atom("sb_fwd")>;
+
 /// Hands a call by name to the next of the links towards peers serving it
 /// (round-robin), or answers `to` with
 /// `node_down` if that link has just closed.
