@@ -46,7 +46,7 @@ route_spec echo_spec(std::string name) {
 
 } // namespace
 
-TEST_CASE("apply adds 10000 routes in one message; all are callable and watchers hear one event per route") {
+TEST_CASE("apply adds 10000 routes in one message, all callable, with one event per route to watchers") {
   fixture f;
   auto events = std::make_shared<event_list>();
   f.sb->watch(spawn_watcher(*f.sys, events));
