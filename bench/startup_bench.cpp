@@ -30,8 +30,8 @@ std::vector<switchboard::route_spec> make_specs(size_t n) {
   result.reserve(n);
   auto impl = switchboard::make_handler([](int32_t x) { return x; });
   for (size_t i = 0; i < n; ++i)
-    result.push_back(switchboard::route_spec{"route-" + std::to_string(i),
-                                             impl, {}});
+    result.push_back(
+      switchboard::route_spec{"route-" + std::to_string(i), impl, {}});
   return result;
 }
 
@@ -77,9 +77,8 @@ int main(int argc, char** argv) {
               << std::setprecision(0) << batch;
     if (n <= each_limit) {
       auto each = run(n, threads, false);
-      std::cout << std::setw(16) << each << std::setw(9)
-                << std::setprecision(1) << (each > 0 ? batch / each : 0.0)
-                << 'x';
+      std::cout << std::setw(16) << each << std::setw(9) << std::setprecision(1)
+                << (each > 0 ? batch / each : 0.0) << 'x';
     } else {
       std::cout << std::setw(16) << "-" << std::setw(10) << "-";
     }

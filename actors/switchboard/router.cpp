@@ -7,9 +7,9 @@
 #include <caf/exit_reason.hpp>
 #include <caf/make_message.hpp>
 #include <caf/message_id.hpp>
-#include <caf/system_messages.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/system_messages.hpp>
 
 #include "switchboard/detail/registry_actor.hpp"
 #include "switchboard/detail/router_core.hpp"
@@ -33,7 +33,8 @@ caf::error ask(const detail::router_core& core, Ts&&... xs) {
 /// `shutting_down` (see registry_state).
 void stop_now(const caf::actor& registry) {
   if (registry)
-    registry->enqueue(nullptr, caf::make_message_id(caf::message_priority::high),
+    registry->enqueue(nullptr,
+                      caf::make_message_id(caf::message_priority::high),
                       caf::make_message(caf::exit_msg{
                         registry.address(), caf::exit_reason::user_shutdown}),
                       nullptr);
@@ -84,16 +85,17 @@ bool route_changes_result::ok() const {
 
 route_changes_result router_ref::apply(route_changes changes) const {
   route_changes_result result;
-  auto fail_all = [&, n_remove = changes.remove.size(),
-                   n_add = changes.add.size(),
-                   n_replace = changes.replace.size()](const caf::error& err) {
-    result.remove.assign(n_remove, err);
-    result.add.assign(n_add, err);
-    result.replace.assign(n_replace, err);
-  };
+  auto fail_all
+    = [&, n_remove = changes.remove.size(), n_add = changes.add.size(),
+       n_replace = changes.replace.size()](const caf::error& err) {
+        result.remove.assign(n_remove, err);
+        result.add.assign(n_add, err);
+        result.replace.assign(n_replace, err);
+      };
   caf::scoped_actor self{*core_->sys};
-  self->request(core_->registry, caf::infinite, apply_atom::value,
-                std::move(changes))
+  self
+    ->request(core_->registry, caf::infinite, apply_atom::value,
+              std::move(changes))
     .receive([&](route_changes_result& x) { result = std::move(x); },
              [&](caf::error& err) {
                if (err == caf::sec::request_receiver_down)

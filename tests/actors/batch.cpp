@@ -40,13 +40,14 @@ route_changes_result apply(fixture& f, route_changes xs) {
 }
 
 route_spec echo_spec(std::string name) {
-  return route_spec{std::move(name),
-                    make_handler([](std::string x) { return x; }), {}};
+  return route_spec{
+    std::move(name), make_handler([](std::string x) { return x; }), {}};
 }
 
 } // namespace
 
-TEST_CASE("apply adds 10000 routes in one message, all callable, with one event per route to watchers") {
+TEST_CASE("apply adds 10000 routes in one message, all callable, with one "
+          "event per route to watchers") {
   fixture f;
   auto events = std::make_shared<event_list>();
   f.sb->watch(spawn_watcher(*f.sys, events));
@@ -70,8 +71,8 @@ TEST_CASE("apply adds 10000 routes in one message, all callable, with one event 
   CHECK(f.list().size() == n);
   std::vector<outcome_ptr> calls;
   for (int i = 0; i < n; ++i)
-    calls.push_back(f.call("r" + std::to_string(i),
-                           caf::make_message(int32_t{1})));
+    calls.push_back(
+      f.call("r" + std::to_string(i), caf::make_message(int32_t{1})));
   f.run();
   for (int i = 0; i < n; ++i) {
     REQUIRE(calls[i]->ok());
@@ -94,8 +95,8 @@ TEST_CASE("apply refuses a failing entry whole and applies the others") {
   xs.remove = {"old", "missing"};
   xs.add.push_back(echo_spec("fresh"));
   xs.add.push_back(echo_spec("taken"));
-  xs.add.push_back(route_spec{"bad", make_handler([](int32_t x) { return x; }),
-                              bad});
+  xs.add.push_back(
+    route_spec{"bad", make_handler([](int32_t x) { return x; }), bad});
   xs.add.push_back(echo_spec(""));
   xs.add.push_back(echo_spec("ctl\x01name"));
   xs.add.push_back(echo_spec(std::string(256, 'x')));
@@ -141,7 +142,8 @@ TEST_CASE("apply refuses a failing entry whole and applies the others") {
   CHECK(gone->code() == error_code::no_such_route);
 }
 
-TEST_CASE("add refuses a route name with a control character, naming the problem") {
+TEST_CASE(
+  "add refuses a route name with a control character, naming the problem") {
   fixture f;
   auto err = f.add("a\nb", [](int32_t x) { return x; });
   REQUIRE(code_of(err) == error_code::bad_request);

@@ -20,7 +20,8 @@ void run_all_but(fixture& f, const caf::actor& registry) {
 
 } // namespace
 
-TEST_CASE("calls queued at the registry when the router is destroyed get shutting_down at once") {
+TEST_CASE("calls queued at the registry when the router is destroyed get "
+          "shutting_down at once") {
   fixture f;
   REQUIRE(!f.add("echo", [](std::string x) { return x; }));
   auto registry = f.sb->registry();
@@ -57,7 +58,8 @@ TEST_CASE("calls queued at the registry when the router is destroyed get shuttin
   }
 }
 
-TEST_CASE("calls queued at a registry that is killed get shutting_down at once") {
+TEST_CASE(
+  "calls queued at a registry that is killed get shutting_down at once") {
   fixture f;
   REQUIRE(!f.add("echo", [](std::string x) { return x; }));
   auto registry = f.sb->registry();
@@ -77,7 +79,8 @@ TEST_CASE("calls queued at a registry that is killed get shutting_down at once")
   }
 }
 
-TEST_CASE("a call by name after the registry stopped gets shutting_down at once") {
+TEST_CASE(
+  "a call by name after the registry stopped gets shutting_down at once") {
   fixture f;
   REQUIRE(!f.add("echo", [](std::string x) { return x; }));
   caf::anon_send_exit(f.sb->registry(), caf::exit_reason::user_shutdown);
@@ -88,21 +91,22 @@ TEST_CASE("a call by name after the registry stopped gets shutting_down at once"
   CHECK(out->code() == error_code::shutting_down);
 }
 
-TEST_CASE("an actors route asks its member under the call's deadline, not without a limit") {
+TEST_CASE("an actors route asks its member under the call's deadline, not "
+          "without a limit") {
   fixture f;
   auto held = std::make_shared<std::vector<caf::response_promise>>();
-  auto member = f.sys->spawn([held](caf::event_based_actor* self)
-                               -> caf::behavior {
-    return {[self, held](std::string&) {
-      held->push_back(self->make_response_promise());
-      return caf::delegated<std::string>{};
-    }};
-  });
+  auto member
+    = f.sys->spawn([held](caf::event_based_actor* self) -> caf::behavior {
+        return {[self, held](std::string&) {
+          held->push_back(self->make_response_promise());
+          return caf::delegated<std::string>{};
+        }};
+      });
   core::route_options opts;
   opts.timeout = std::chrono::seconds{1};
   REQUIRE(!f.add("silent", actors({member}), opts));
-  auto worker = caf::actor_cast<caf::strong_actor_ptr>(
-    f.workers("silent").at(0));
+  auto worker
+    = caf::actor_cast<caf::strong_actor_ptr>(f.workers("silent").at(0));
   auto sent = f.sched->clock().now();
   auto res = f.call("silent", caf::make_message(std::string{"x"}));
   f.run();

@@ -22,7 +22,8 @@ core::route_options limited(uint64_t max_payload) {
 /// An invoker as hosts write them (exec, plugins): counts its runs.
 class counting_invoker final : public invoker {
 public:
-  explicit counting_invoker(std::shared_ptr<int> runs) : runs_(std::move(runs)) {
+  explicit counting_invoker(std::shared_ptr<int> runs)
+    : runs_(std::move(runs)) {
     // nop
   }
 
@@ -47,7 +48,8 @@ void require_too_large(const outcome& res, const std::string& route) {
 
 } // namespace
 
-TEST_CASE("payload_size counts the bytes of strings and byte buffers and a fixed amount for other elements") {
+TEST_CASE("payload_size counts the bytes of strings and byte buffers and a "
+          "fixed amount for other elements") {
   using detail::payload_overhead;
   using detail::payload_size;
   CHECK(payload_size(caf::message{}) == 0);
@@ -55,25 +57,25 @@ TEST_CASE("payload_size counts the bytes of strings and byte buffers and a fixed
   CHECK(payload_size(caf::make_message(std::vector<char>(7))) == 7);
   CHECK(payload_size(caf::make_message(std::vector<uint8_t>(9))) == 9);
   CHECK(payload_size(caf::make_message(std::u16string(3, u'x'))) == 6);
-  CHECK(payload_size(caf::make_message(
-          std::vector<std::string>{"ab", "cde"}))
+  CHECK(payload_size(caf::make_message(std::vector<std::string>{"ab", "cde"}))
         == 5);
   CHECK(payload_size(caf::make_message(int32_t{1}, std::string{"abc"}))
         == payload_overhead + 3);
-  CHECK(payload_size(
-          caf::make_message(caf::make_message(std::string(20, 'y'))))
+  CHECK(payload_size(caf::make_message(caf::make_message(std::string(20, 'y'))))
         == 20);
 }
 
-TEST_CASE("a call larger than max_payload gets bad_request by name and by handle before the handler runs") {
+TEST_CASE("a call larger than max_payload gets bad_request by name and by "
+          "handle before the handler runs") {
   fixture f;
   auto runs = std::make_shared<int>(0);
-  REQUIRE(!f.add("echo",
-                 [runs](std::string x) {
-                   ++*runs;
-                   return x;
-                 },
-                 limited(10)));
+  REQUIRE(!f.add(
+    "echo",
+    [runs](std::string x) {
+      ++*runs;
+      return x;
+    },
+    limited(10)));
   auto by_name = f.call("echo", caf::make_message(std::string(11, 'x')));
   auto handle = f.sb->resolve("echo");
   REQUIRE(handle);
@@ -91,18 +93,19 @@ TEST_CASE("a call larger than max_payload gets bad_request by name and by handle
 TEST_CASE("a plain sb_call request larger than max_payload gets bad_request") {
   fixture f;
   auto runs = std::make_shared<int>(0);
-  REQUIRE(!f.add("echo",
-                 [runs](std::string x) {
-                   ++*runs;
-                   return x;
-                 },
-                 limited(10)));
+  REQUIRE(!f.add(
+    "echo",
+    [runs](std::string x) {
+      ++*runs;
+      return x;
+    },
+    limited(10)));
   auto result = std::make_shared<std::optional<caf::error>>();
   auto registry = f.sb->registry();
   f.sys->spawn([=](caf::event_based_actor* self) {
     self
-      ->request(registry, caf::infinite, call_atom::value,
-                std::string{"echo"}, std::string(11, 'x'))
+      ->request(registry, caf::infinite, call_atom::value, std::string{"echo"},
+                std::string(11, 'x'))
       .then([=](std::string&) { *result = caf::error{}; },
             [=](caf::error& err) { *result = std::move(err); });
   });
@@ -113,15 +116,15 @@ TEST_CASE("a plain sb_call request larger than max_payload gets bad_request") {
   CHECK(*runs == 0);
 }
 
-TEST_CASE("max_payload holds for host invokers, actors routes and broadcast routes") {
+TEST_CASE(
+  "max_payload holds for host invokers, actors routes and broadcast routes") {
   fixture f;
   auto runs = std::make_shared<int>(0);
-  REQUIRE(!f.add("host",
-                 handler{[runs] {
-                           return std::make_unique<counting_invoker>(runs);
-                         },
-                         "plugin"},
-                 limited(10)));
+  REQUIRE(
+    !f.add("host",
+           handler{[runs] { return std::make_unique<counting_invoker>(runs); },
+                   "plugin"},
+           limited(10)));
   auto member_runs = std::make_shared<int>(0);
   auto member = f.sys->spawn([member_runs]() -> caf::behavior {
     return {[member_runs](std::string& x) {
@@ -133,12 +136,13 @@ TEST_CASE("max_payload holds for host invokers, actors routes and broadcast rout
   auto bc = limited(10);
   bc.policy = core::policy_kind::broadcast;
   bc.workers = 3;
-  REQUIRE(!f.add("fan",
-                 [runs](std::string x) {
-                   ++*runs;
-                   return x;
-                 },
-                 bc));
+  REQUIRE(!f.add(
+    "fan",
+    [runs](std::string x) {
+      ++*runs;
+      return x;
+    },
+    bc));
   auto big = caf::make_message(std::string(11, 'x'));
   auto a = f.call("host", big);
   auto b = f.call("members", big);

@@ -64,10 +64,10 @@ caf::actor spawn_recorder(caf::actor_system& sys,
 /// Sends an exit message ahead of everything queued, as a link that fails
 /// inside a handler stops before it reads the rest of its mailbox.
 void kill_now(const caf::actor& x) {
-  x->enqueue(nullptr, caf::make_message_id(caf::message_priority::high),
-             caf::make_message(
-               caf::exit_msg{x.address(), caf::exit_reason::kill}),
-             nullptr);
+  x->enqueue(
+    nullptr, caf::make_message_id(caf::message_priority::high),
+    caf::make_message(caf::exit_msg{x.address(), caf::exit_reason::kill}),
+    nullptr);
 }
 
 /// A link on CAF's deterministic scheduler, with recorders as its peer and
@@ -131,9 +131,11 @@ std::vector<core::advert> advert_of(const std::string& route, size_t n = 1) {
 
 } // namespace
 
-// -- one link, deterministic ------------------------------------------------------
+// -- one link, deterministic
+// ------------------------------------------------------
 
-TEST_CASE("a dying link answers relayed calls still in its mailbox with node_down to the relaying link") {
+TEST_CASE("a dying link answers relayed calls still in its mailbox with "
+          "node_down to the relaying link") {
   link_fixture f;
   auto relayer_log = std::make_shared<recorder>();
   auto relayer = spawn_recorder(*f.sys, relayer_log);
@@ -145,8 +147,8 @@ TEST_CASE("a dying link answers relayed calls still in its mailbox with node_dow
   caf::send_as(relayer, f.link, relay_atom::value, std::move(batch));
   kill_now(f.link);
   f.sched->run();
-  auto answers = relayer_log->of<relay_reply_atom,
-                                 std::vector<detail::wire_reply>>();
+  auto answers
+    = relayer_log->of<relay_reply_atom, std::vector<detail::wire_reply>>();
   REQUIRE(answers.size() == 1);
   auto& xs = answers[0].get_as<std::vector<detail::wire_reply>>(1);
   REQUIRE(xs.size() == 3);
@@ -157,7 +159,8 @@ TEST_CASE("a dying link answers relayed calls still in its mailbox with node_dow
   caf::anon_send_exit(relayer, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE("a link sends its batch before the payloads in it pass max_batch_bytes") {
+TEST_CASE(
+  "a link sends its batch before the payloads in it pass max_batch_bytes") {
   link_fixture f{1000};
   auto caller = spawn_recorder(*f.sys, std::make_shared<recorder>());
   f.sched->run();
@@ -167,8 +170,8 @@ TEST_CASE("a link sends its batch before the payloads in it pass max_batch_bytes
                  int64_t{0}, std::string{"r"},
                  caf::make_message(std::string(300, 'x')));
   f.sched->run();
-  auto batches = f.peer_log->of<requests_atom,
-                                std::vector<detail::wire_request>>();
+  auto batches
+    = f.peer_log->of<requests_atom, std::vector<detail::wire_request>>();
   size_t calls = 0;
   for (auto& b : batches) {
     size_t bytes = 0;
@@ -182,7 +185,8 @@ TEST_CASE("a link sends its batch before the payloads in it pass max_batch_bytes
   caf::anon_send_exit(caller, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE("advertisements reach the mesh at most every 50 ms and only the latest of those waiting") {
+TEST_CASE("advertisements reach the mesh at most every 50 ms and only the "
+          "latest of those waiting") {
   link_fixture f;
   for (int i = 0; i < 5; ++i)
     caf::send_as(f.peer, f.link, advert_atom::value,
@@ -190,43 +194,42 @@ TEST_CASE("advertisements reach the mesh at most every 50 ms and only the latest
   f.sched->run();
   auto learned = f.mesh_log->of<learned_atom, std::vector<core::advert>>();
   REQUIRE(learned.size() == 1);
-  CHECK(learned[0].get_as<std::vector<core::advert>>(1).at(0).route
-        == "v0_0");
+  CHECK(learned[0].get_as<std::vector<core::advert>>(1).at(0).route == "v0_0");
   f.advance(std::chrono::milliseconds{50});
   learned = f.mesh_log->of<learned_atom, std::vector<core::advert>>();
   REQUIRE(learned.size() == 2);
-  CHECK(learned[1].get_as<std::vector<core::advert>>(1).at(0).route
-        == "v4_0");
+  CHECK(learned[1].get_as<std::vector<core::advert>>(1).at(0).route == "v4_0");
 }
 
-TEST_CASE("an advertisement above max_advert_routes closes the link and never reaches the mesh") {
+TEST_CASE("an advertisement above max_advert_routes closes the link and never "
+          "reaches the mesh") {
   link_fixture f{4 * 1024 * 1024, 10};
   caf::send_as(f.peer, f.link, advert_atom::value, advert_of("r", 10));
   f.sched->run();
-  CHECK(f.mesh_log->of<learned_atom, std::vector<core::advert>>().size()
-        == 1);
+  CHECK(f.mesh_log->of<learned_atom, std::vector<core::advert>>().size() == 1);
   f.advance(std::chrono::milliseconds{50});
   caf::send_as(f.peer, f.link, advert_atom::value, advert_of("r", 11));
   f.sched->run();
-  CHECK(f.mesh_log->of<learned_atom, std::vector<core::advert>>().size()
-        == 1);
+  CHECK(f.mesh_log->of<learned_atom, std::vector<core::advert>>().size() == 1);
   auto ptr = caf::actor_cast<caf::abstract_actor*>(f.link);
   CHECK(ptr->getf(caf::abstract_actor::is_terminated_flag));
 }
 
-// -- two nodes over 127.0.0.1 ------------------------------------------------------
+// -- two nodes over 127.0.0.1
+// ------------------------------------------------------
 
 TEST_CASE("a call from a peer above the route's max_payload gets bad_request") {
   mesh_node a{"A"}, b{"B"};
   core::route_options opts;
   opts.max_payload = 10;
   auto runs = std::make_shared<std::atomic<int>>(0);
-  REQUIRE(b.sb->add("small",
-                    [runs](std::string x) {
-                      ++*runs;
-                      return x;
-                    },
-                    opts)
+  REQUIRE(b.sb->add(
+            "small",
+            [runs](std::string x) {
+              ++*runs;
+              return x;
+            },
+            opts)
           == caf::none);
   a.connect(b);
   REQUIRE(a.net->wait_for_route("small", 10s));
@@ -240,7 +243,8 @@ TEST_CASE("a call from a peer above the route's max_payload gets bad_request") {
   CHECK(runs->load() == 1);
 }
 
-TEST_CASE("calls from a peer beyond link_max_in_flight get overloaded at once") {
+TEST_CASE(
+  "calls from a peer beyond link_max_in_flight get overloaded at once") {
   mesh_options opts;
   opts.link_max_in_flight = 5;
   mesh_node a{"A"}, b{"B", opts};
@@ -290,9 +294,8 @@ TEST_CASE("calls from a peer beyond link_max_in_flight get overloaded at once") 
   });
   {
     std::unique_lock<std::mutex> guard{t->mtx};
-    REQUIRE(t->changed.wait_for(guard, 10s, [&] {
-      return t->held == 5 && t->errors.size() == 3;
-    }));
+    REQUIRE(t->changed.wait_for(
+      guard, 10s, [&] { return t->held == 5 && t->errors.size() == 3; }));
     CHECK(steady::now() - start < 5s);
     for (size_t i = 0; i < 3; ++i) {
       auto& err = t->errors[i];
@@ -306,15 +309,15 @@ TEST_CASE("calls from a peer beyond link_max_in_flight get overloaded at once") 
         == error_code::overloaded);
 }
 
-TEST_CASE("an advertisement from a peer above max_advert_routes closes the link with the reason logged") {
+TEST_CASE("an advertisement from a peer above max_advert_routes closes the "
+          "link with the reason logged") {
   mesh_options opts;
   opts.max_advert_routes = 10;
   mesh_node a{"A", opts}, b{"B"};
   std::vector<route_spec> specs;
   for (int i = 0; i < 11; ++i)
-    specs.push_back(route_spec{"r" + std::to_string(i),
-                               make_handler([](int32_t x) { return x; }),
-                               {}});
+    specs.push_back(route_spec{
+      "r" + std::to_string(i), make_handler([](int32_t x) { return x; }), {}});
   for (auto& err : b.sb->add_all(std::move(specs)))
     REQUIRE(!err);
   b.connect(a);
@@ -323,7 +326,8 @@ TEST_CASE("an advertisement from a peer above max_advert_routes closes the link 
   CHECK(!a.route("r0"));
 }
 
-TEST_CASE("a link takes from another node only requests, replies, adverts and pings") {
+TEST_CASE(
+  "a link takes from another node only requests, replies, adverts and pings") {
   mesh_node a{"A"};
   REQUIRE(a.sb->add("echo", [](int32_t x) { return x; }) == caf::none);
   // A stranger node joins A by hand, with a recorder as its side of the link.
@@ -347,9 +351,8 @@ TEST_CASE("a link takes from another node only requests, replies, adverts and pi
     // Only this node's own actors may send these.
     self->send(link, advertise_atom::value,
                std::vector<core::advert>{core::advert{"forged", {}}});
-    self->send(link, envelope_atom::value, uint64_t{1}, int64_t{0},
-               int64_t{0}, std::string{"echo"},
-               caf::make_message(int32_t{1}));
+    self->send(link, envelope_atom::value, uint64_t{1}, int64_t{0}, int64_t{0},
+               std::string{"echo"}, caf::make_message(int32_t{1}));
     self->send(link, reply_atom::value, uint64_t{55},
                caf::make_message(int32_t{1}));
     self->send(link, peer_atom::value, std::string{"Y"}, caf::actor{fake});
@@ -375,8 +378,8 @@ TEST_CASE("a link takes from another node only requests, replies, adverts and pi
   CHECK(!has_reply(55)(log->messages));
   for (auto& x : log->messages) {
     INFO(caf::to_string(x));
-    CHECK(!x.match_elements<requests_atom,
-                            std::vector<detail::wire_request>>());
+    CHECK(
+      !x.match_elements<requests_atom, std::vector<detail::wire_request>>());
     if (x.match_elements<advert_atom, std::vector<core::advert>>())
       for (auto& ad : x.get_as<std::vector<core::advert>>(1))
         CHECK(ad.route != "forged");
@@ -397,8 +400,9 @@ TEST_CASE("a remote client's plain request reaches a route a peer serves") {
   REQUIRE(registry);
   caf::scoped_actor self{sys};
   std::optional<int32_t> result;
-  self->request(*registry, 10s, call_atom::value, std::string{"twice"},
-                int32_t{21})
+  self
+    ->request(*registry, 10s, call_atom::value, std::string{"twice"},
+              int32_t{21})
     .receive([&](int32_t x) { result = x; },
              [&](caf::error& err) { FAIL(sys.render(err)); });
   REQUIRE(result);
