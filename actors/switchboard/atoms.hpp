@@ -27,6 +27,9 @@ using worker_tick_atom = caf::atom_constant<caf::atom("sb_wtick")>;
 using add_atom = caf::atom_constant<caf::atom("sb_add")>;
 using replace_atom = caf::atom_constant<caf::atom("sb_replace")>;
 using remove_atom = caf::atom_constant<caf::atom("sb_remove")>;
+/// `(sb_apply, route_changes)` -> `route_changes_result`: many changes in
+/// one message (see `router_ref::apply`).
+using apply_atom = caf::atom_constant<caf::atom("sb_apply")>;
 using list_atom = caf::atom_constant<caf::atom("sb_list")>;
 using watch_atom = caf::atom_constant<caf::atom("sb_watch")>;
 using unwatch_atom = caf::atom_constant<caf::atom("sb_unwatch")>;

@@ -30,6 +30,28 @@ struct route_spec {
   core::route_options options;
 };
 
+/// A set of route changes applied by one registry message (see
+/// `router_ref::apply`): a startup's routes or a reload's difference.
+struct route_changes {
+  /// Routes to remove, by name; applied first.
+  std::vector<std::string> remove;
+  /// Routes to add; applied second.
+  std::vector<route_spec> add;
+  /// Routes to replace; applied last.
+  std::vector<route_spec> replace;
+};
+
+/// What `router_ref::apply` did with each entry of a `route_changes`:
+/// one error per entry, at the same index, none where the entry applied.
+struct route_changes_result {
+  std::vector<caf::error> remove;
+  std::vector<caf::error> add;
+  std::vector<caf::error> replace;
+
+  /// Returns whether every entry applied.
+  bool ok() const;
+};
+
 /// A copyable, non-owning reference to a router: calls, resolution and
 /// administration. Handlers that call other routes capture one of these.
 ///
@@ -37,6 +59,7 @@ struct route_spec {
 /// - `(sb_call, route, args...)` request -> the handler's result or error
 /// - `(sb_add, route_spec)`, `(sb_replace, route_spec)` -> `()` or error
 /// - `(sb_remove, route)` -> `()` or error
+/// - `(sb_apply, route_changes)` -> `route_changes_result`
 /// - `(sb_list)` -> `std::vector<core::route_info>` sorted by name
 /// - `(sb_watch, actor)` / `(sb_unwatch, actor)`: the watcher gets
 ///   `(sb_event, core::route_event)` for every existing route (as `added`)
@@ -104,6 +127,24 @@ public:
   /// `no_such_route`.
   caf::error remove(const std::string& name) const;
 
+  /// Applies many changes at once: removals, then additions, then
+  /// replacements, each in the order given, with one directory publish and
+  /// one event per changed route to watchers (startup and reload of
+  /// thousands of routes cost linear time, not quadratic).
+  ///
+  /// Each entry applies whole or not at all, with the error `add`, `remove`
+  /// or `replace` would give (`bad_request` for a bad name or options, a
+  /// taken name, or a factory that threw; `no_such_route` for an unknown
+  /// one); the other entries apply regardless. A name may appear in several
+  /// lists (a later entry sees the earlier ones applied). Fails every entry
+  /// with `shutting_down` once the router stops.
+  [[nodiscard]] route_changes_result apply(route_changes changes) const;
+
+  /// Adds every spec in one registry message (see `apply`); returns one
+  /// error per spec, none where the route was added.
+  [[nodiscard]] std::vector<caf::error>
+  add_all(std::vector<route_spec> specs) const;
+
   /// Lists the routes, sorted by name.
   caf::expected<std::vector<core::route_info>> list() const;
 
@@ -154,4 +195,6 @@ public:
 } // namespace switchboard
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::route_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::route_changes)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::route_changes_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::core::route_event)

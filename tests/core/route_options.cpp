@@ -106,3 +106,11 @@ TEST_CASE("a broadcast route needs max_in_flight of at least its workers") {
   x.max_in_flight = 8;
   CHECK(validate(x).empty());
 }
+
+TEST_CASE("route_options default max_payload is 1 MiB and zero is refused") {
+  route_options x;
+  CHECK(x.max_payload == 1048576);
+  x.max_payload = 0;
+  auto msg = validate(x);
+  CHECK(msg.find("max_payload") != std::string::npos);
+}

@@ -11,6 +11,7 @@
 #include "switchboard/atoms.hpp"
 #include "switchboard/detail/clock.hpp"
 #include "switchboard/detail/router_core.hpp"
+#include "switchboard/detail/worker_actor.hpp"
 #include "switchboard/route_handle.hpp"
 
 namespace switchboard::detail {
@@ -208,14 +209,6 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
                  : core.fallback_timeout);
   pc.then->route = route;
   auto id = cs.add(std::move(pc), now, t);
-  auto registry = caf::actor_cast<caf::abstract_actor*>(core.registry);
-  // A stopped registry would drop the envelope silently; answer now.
-  if (registry->getf(caf::abstract_actor::is_terminated_flag)) {
-    cs.fail_later(id, make_error(error_code::shutting_down,
-                                 "the router has stopped (route '"
-                                   + route + "')"));
-    return;
-  }
   // A route only peers serve: straight to a link, no registry hop.
   if (dest.remote != nullptr) {
     reply_target to{caf::strong_actor_ptr{self->ctrl()},
@@ -225,10 +218,17 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
     dispatch_remote(self, *dest.remote, to, route, std::move(envelope));
     return;
   }
-  registry->enqueue(caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(),
-              make_envelope(id, to_ns(now), to_ns(t), std::move(route),
-                            std::move(args)),
-              self->context());
+  // A stopped registry would drop the envelope silently: offer it, and
+  // answer now if its mailbox is closed.
+  auto registry = static_cast<caf::scheduled_actor*>(
+    caf::actor_cast<caf::abstract_actor*>(core.registry));
+  auto env = caf::make_mailbox_element(
+    caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), {},
+    make_envelope(id, to_ns(now), to_ns(t), std::move(route),
+                  std::move(args)));
+  if (!offer_to(registry, std::move(env), self->context()))
+    cs.fail_later(id, make_error(error_code::shutting_down,
+                                 "the router has stopped"));
 }
 
 void issue_resolved(caf::event_based_actor* self, route_handle& handle,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/send.hpp>
 
@@ -21,6 +22,18 @@ using clock = steady;
 /// Calls whose timeout is "the serving route's own" still leave the table
 /// after this long (the far side always answers first, or the link fails).
 constexpr auto unbounded_call = std::chrono::hours{1};
+
+/// Advertisements from one peer reach the mesh actor at most this often.
+constexpr auto advert_interval = std::chrono::milliseconds{50};
+
+/// Self-sent: the next advertisement may go to the mesh actor.
+using advert_tick_atom = caf::atom_constant<caf::atom("sb_advtk")>;
+
+/// The payload bytes of a request or reply, as `max_batch_bytes` counts
+/// them.
+size_t bytes_of(const wire_payload& x) {
+  return x.is_text ? x.text.size() : payload_size(x.other);
+}
 
 std::string millis(caf::timespan d) {
   return std::to_string(
@@ -49,18 +62,7 @@ caf::behavior link_actor::make_behavior() {
   });
   delayed_send(this, cfg_.heartbeat, link_tick_atom::value);
   return {
-    [this](peer_atom, std::string& name, caf::actor& peer) {
-      set_peer(std::move(name), std::move(peer));
-    },
-    // A call from this node for a route the peer reaches (the registry
-    // forwarded it with the caller as sender).
-    [this](envelope_atom, uint64_t call_id, int64_t sent_at, int64_t timeout,
-           std::string& route, caf::message& args) {
-      reply_target to{std::move(current_sender()), current_message_id(),
-                      call_id};
-      send_call(std::move(to), sent_at, timeout, std::move(route),
-                std::move(args));
-    },
+    // -- from the peer (any node) ---------------------------------------------
     [this](requests_atom, std::vector<wire_request>& xs) {
       last_received_ = clock::now();
       take_requests(xs);
@@ -71,37 +73,118 @@ caf::behavior link_actor::make_behavior() {
     },
     [this](advert_atom, std::vector<core::advert>& xs) {
       last_received_ = clock::now();
-      send(cfg_.mesh, learned_atom::value, std::move(xs));
+      take_advert(xs);
     },
     [this](ping_atom) { last_received_ = clock::now(); },
+    // -- from this node only --------------------------------------------------
+    [this](peer_atom, std::string& name, caf::actor& peer) {
+      if (local_sender())
+        set_peer(std::move(name), std::move(peer));
+    },
+    // A call from this node for a route the peer reaches (the registry
+    // forwarded it with the caller as sender).
+    [this](envelope_atom, uint64_t call_id, int64_t sent_at, int64_t timeout,
+           std::string& route, caf::message& args) {
+      if (!local_sender())
+        return;
+      reply_target to{std::move(current_sender()), current_message_id(),
+                      call_id};
+      send_call(std::move(to), sent_at, timeout, std::move(route),
+                std::move(args));
+    },
+    // The same for a caller on another node (see forward_atom).
+    [this](forward_atom, caf::strong_actor_ptr& caller, caf::message_id mid,
+           uint64_t call_id, int64_t sent_at, int64_t timeout,
+           std::string& route, caf::message& args) {
+      if (!local_sender())
+        return;
+      send_call(reply_target{std::move(caller), mid, call_id}, sent_at,
+                timeout, std::move(route), std::move(args));
+    },
     // From the mesh: what this node advertises to the peer.
     [this](advertise_atom, std::vector<core::advert>& xs) {
-      if (!cfg_.peer)
+      if (!cfg_.peer || !local_sender())
         return;
       send(cfg_.peer, advert_atom::value, std::move(xs));
       last_sent_ = clock::now();
     },
     // Replies of this node's workers to the peer's calls.
     [this](reply_atom, uint64_t id, caf::message& value) {
-      reply_to_peer(
-        wire_reply{id, wire_payload::of(std::move(value)), caf::error{}});
+      if (local_sender())
+        reply_to_peer(
+          wire_reply{id, wire_payload::of(std::move(value)), caf::error{}});
     },
     [this](reply_atom, uint64_t id, caf::error& err) {
-      reply_to_peer(wire_reply{id, wire_payload{}, std::move(err)});
+      if (local_sender())
+        reply_to_peer(wire_reply{id, wire_payload{}, std::move(err)});
     },
     // Another link of this node passes its peer's calls on to our peer...
-    [this](relay_atom, std::vector<wire_request>& xs) { relay_calls(xs); },
+    [this](relay_atom, std::vector<wire_request>& xs) {
+      if (local_sender())
+        relay_calls(xs);
+    },
     // ...and takes the answers back for its peer.
     [this](relay_reply_atom, std::vector<wire_reply>& xs) {
+      if (!local_sender())
+        return;
       for (auto& x : xs)
         reply_to_peer(std::move(x));
     },
     [this](flush_atom) {
+      if (!local_sender())
+        return;
       flush_scheduled_ = false;
       flush();
     },
-    [this](link_tick_atom) { on_tick(); },
+    [this](link_tick_atom) {
+      if (local_sender())
+        on_tick();
+    },
+    [this](advert_tick_atom) {
+      if (!local_sender())
+        return;
+      advert_timer_ = false;
+      forward_advert();
+    },
   };
+}
+
+bool link_actor::local_sender() const {
+  auto& src = current_element_->sender;
+  return src && src->node() == node();
+}
+
+void link_actor::take_advert(std::vector<core::advert>& xs) {
+  if (xs.size() > cfg_.max_advert_routes) {
+    go_down("the peer advertised " + std::to_string(xs.size())
+            + " routes, more than max_advert_routes ("
+            + std::to_string(cfg_.max_advert_routes) + ")");
+    return;
+  }
+  // Full state each time: only the latest pending one matters.
+  pending_advert_ = std::move(xs);
+  // The actor clock, so that deterministic tests control it.
+  auto due = advert_sent_ + advert_interval;
+  auto now = home_system().clock().now();
+  if (now >= due) {
+    forward_advert();
+  } else if (!advert_timer_) {
+    advert_timer_ = true;
+    delayed_send(this, due - now, advert_tick_atom::value);
+  }
+}
+
+void link_actor::forward_advert() {
+  if (!pending_advert_)
+    return;
+  send(cfg_.mesh, learned_atom::value, std::move(*pending_advert_));
+  pending_advert_.reset();
+  advert_sent_ = home_system().clock().now();
+}
+
+void link_actor::make_room(size_t bytes, size_t queued_bytes) {
+  if (queued_bytes > 0 && queued_bytes + bytes > cfg_.max_batch_bytes)
+    flush();
 }
 
 void link_actor::set_peer(std::string name, caf::actor peer) {
@@ -156,9 +239,12 @@ void link_actor::send_call(reply_target to, int64_t sent_at, int64_t timeout,
                         timeout, left);
   if (id == 0)
     return;
+  auto payload = wire_payload::of(std::move(args));
+  auto bytes = bytes_of(payload);
+  make_room(bytes, out_request_bytes_);
   out_requests_.push_back(
-    wire_request{id, left, std::move(route),
-                 wire_payload::of(std::move(args))});
+    wire_request{id, left, std::move(route), std::move(payload)});
+  out_request_bytes_ += bytes;
   if (out_requests_.size() >= cfg_.max_batch)
     flush();
   else
@@ -174,8 +260,11 @@ void link_actor::relay_calls(std::vector<wire_request>& xs) {
       x.timeout_ns, left);
     if (id == 0)
       continue;
+    auto bytes = bytes_of(x.args);
+    make_room(bytes, out_request_bytes_);
     out_requests_.push_back(
       wire_request{id, left, std::move(x.route), std::move(x.args)});
+    out_request_bytes_ += bytes;
     if (out_requests_.size() >= cfg_.max_batch)
       flush();
   }
@@ -212,6 +301,8 @@ void link_actor::take_replies(std::vector<wire_reply>& xs) {
 }
 
 void link_actor::take_requests(std::vector<wire_request>& xs) {
+  // Each call counts until its reply goes back (`reply_to_peer`).
+  peer_in_flight_ += static_cast<int64_t>(xs.size());
   auto registry = caf::actor_cast<caf::abstract_actor*>(cfg_.registry);
   if (registry->getf(caf::abstract_actor::is_terminated_flag)) {
     for (auto& x : xs)
@@ -229,8 +320,22 @@ void link_actor::take_requests(std::vector<wire_request>& xs) {
   }
   auto now = to_ns(clock::now());
   std::vector<std::pair<caf::actor, std::vector<wire_request>>> relays;
-  for (auto& x : xs)
-    dispatch(x, now, relays);
+  // The calls of this batch beyond the limit are refused (counting the
+  // batch in first, then refusing from its end, keeps the count exact).
+  auto excess = std::min(peer_in_flight_ - cfg_.link_max_in_flight,
+                         static_cast<int64_t>(xs.size()));
+  auto admitted = xs.size() - static_cast<size_t>(std::max(excess, int64_t{0}));
+  for (size_t i = 0; i < admitted; ++i)
+    dispatch(xs[i], now, relays);
+  for (size_t i = admitted; i < xs.size(); ++i)
+    reply_to_peer(wire_reply{
+      xs[i].id, wire_payload{},
+      make_error(error_code::overloaded,
+                 "route '" + xs[i].route + "': node '" + cfg_.self_name
+                   + "' already runs "
+                   + std::to_string(cfg_.link_max_in_flight)
+                   + " calls from node '" + cfg_.peer_name
+                   + "' (link_max_in_flight)")});
   for (auto& [link, calls] : relays) {
     auto batch = caf::make_message(relay_atom::value, std::move(calls));
     if (offer_to(link,
@@ -277,14 +382,25 @@ void link_actor::dispatch(
     return;
   }
   // Unknown here: the registry answers (no_such_route, shutting_down).
-  caf::actor_cast<caf::abstract_actor*>(cfg_.registry)
-    ->enqueue(caf::make_mailbox_element(std::move(to.caller), to.mid, {},
-                                        std::move(envelope)),
-              context());
+  if (!offer_to(cfg_.registry,
+                caf::make_mailbox_element(std::move(to.caller), to.mid, {},
+                                          std::move(envelope)),
+                context()))
+    reply_to_peer(wire_reply{
+      x.id, wire_payload{},
+      make_error(error_code::shutting_down,
+                 "node '" + cfg_.self_name + "' has stopped (route '"
+                   + x.route + "')")});
 }
 
 void link_actor::reply_to_peer(wire_reply x) {
+  // Every call the peer sent gets exactly one reply through here.
+  if (peer_in_flight_ > 0)
+    --peer_in_flight_;
+  auto bytes = x.err ? size_t{0} : bytes_of(x.value);
+  make_room(bytes, out_reply_bytes_);
   out_replies_.push_back(std::move(x));
+  out_reply_bytes_ += bytes;
   if (out_replies_.size() >= cfg_.max_batch)
     flush();
   else
@@ -306,11 +422,13 @@ void link_actor::flush() {
   if (!out_requests_.empty()) {
     send(cfg_.peer, requests_atom::value, std::move(out_requests_));
     out_requests_ = {};
+    out_request_bytes_ = 0;
     last_sent_ = clock::now();
   }
   if (!out_replies_.empty()) {
     send(cfg_.peer, replies_atom::value, std::move(out_replies_));
     out_replies_ = {};
+    out_reply_bytes_ = 0;
     last_sent_ = clock::now();
   }
 }
@@ -357,13 +475,33 @@ void link_actor::on_exit() {
   pending_.clear([&](uint64_t, outgoing&& x) {
     send_reply(this, nullptr, x.to, node_down(x.route));
   });
-  // Calls the registry forwarded that never ran: the same answer.
+  // Calls the registry forwarded that never ran: the same answer. Calls
+  // another link relayed go back to it in one batch, as node_down.
   close_mailbox(this, [&](caf::mailbox_element& x) {
     auto& msg = x.content();
+    if (!x.sender || x.sender->node() != node())
+      return;
     if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
                            std::string, caf::message>()) {
       reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
       send_reply(this, nullptr, to, node_down(msg.get_as<std::string>(4)));
+    } else if (msg.match_elements<forward_atom, caf::strong_actor_ptr,
+                                  caf::message_id, uint64_t, int64_t, int64_t,
+                                  std::string, caf::message>()) {
+      reply_target to{msg.get_as<caf::strong_actor_ptr>(1),
+                      msg.get_as<caf::message_id>(2),
+                      msg.get_as<uint64_t>(3)};
+      send_reply(this, nullptr, to, node_down(msg.get_as<std::string>(6)));
+    } else if (msg.match_elements<relay_atom, std::vector<wire_request>>()) {
+      std::vector<wire_reply> answers;
+      for (auto& req : msg.get_as<std::vector<wire_request>>(1))
+        answers.push_back(
+          wire_reply{req.id, wire_payload{}, node_down(req.route)});
+      x.sender->enqueue(caf::make_mailbox_element(
+                          caf::strong_actor_ptr{ctrl()},
+                          caf::make_message_id(), {},
+                          relay_reply_atom::value, std::move(answers)),
+                        nullptr);
     }
   });
 }

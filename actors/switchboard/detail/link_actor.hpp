@@ -1,12 +1,15 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include "switchboard/core/mesh_table.hpp"
 #include "switchboard/core/pending_table.hpp"
 #include "switchboard/detail/mesh_protocol.hpp"
 #include "switchboard/detail/route_state.hpp"
@@ -48,8 +51,17 @@ struct link_config {
 ///
 /// Batching: requests and replies queue up while the link works through
 /// its mailbox and leave in one network message when the mailbox is done
-/// (a self-sent flush) or `max_batch` is reached, so a busy link carries
-/// many calls per message and an idle one adds no delay.
+/// (a self-sent flush), when `max_batch` is reached, or before their
+/// payloads pass `max_batch_bytes`, so a busy link carries many calls per
+/// message and an idle one adds no delay.
+///
+/// Limits on the peer: at most `link_max_in_flight` of its calls run on
+/// this node at once (beyond, `overloaded` at once); an advertisement of
+/// more than `max_advert_routes` routes closes the link; advertisements
+/// reach the mesh actor at most every 50 ms (only the latest pending one:
+/// each is the peer's full state). A peer may send only requests, replies,
+/// advertisements and pings: every other message is taken only from actors
+/// of this node.
 class link_actor : public caf::event_based_actor {
 public:
   using clock = std::chrono::steady_clock;
@@ -71,7 +83,14 @@ private:
     bool relayed = false;
   };
 
+  /// Whether the current message comes from an actor of this node (remote
+  /// peers may only send requests, replies, adverts and pings).
+  bool local_sender() const;
   void set_peer(std::string name, caf::actor peer);
+  void take_advert(std::vector<core::advert>& xs);
+  void forward_advert();
+  /// Flushes first if `bytes` more would pass `max_batch_bytes`.
+  void make_room(size_t bytes, size_t queued_bytes);
   void send_call(reply_target to, int64_t sent_at, int64_t timeout,
                  std::string route, caf::message args);
   /// Registers an outgoing call; returns its id, or 0 (after answering
@@ -103,6 +122,17 @@ private:
   core::pending_table<outgoing> pending_;
   std::vector<wire_request> out_requests_;
   std::vector<wire_reply> out_replies_;
+  /// Payload bytes in `out_requests_` and `out_replies_`.
+  size_t out_request_bytes_ = 0;
+  size_t out_reply_bytes_ = 0;
+  /// The peer's calls taken and not yet answered.
+  int64_t peer_in_flight_ = 0;
+  /// The latest advertisement not yet passed to the mesh, and when the
+  /// last one went.
+  std::optional<std::vector<core::advert>> pending_advert_;
+  caf::actor_clock::time_point advert_sent_
+    = caf::actor_clock::time_point::min();
+  bool advert_timer_ = false;
   bool flush_scheduled_ = false;
   clock::time_point last_received_;
   clock::time_point last_sent_;

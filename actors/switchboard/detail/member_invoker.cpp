@@ -1,5 +1,7 @@
 #include "switchboard/detail/member_invoker.hpp"
 
+#include <chrono>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
 
@@ -18,17 +20,31 @@ public:
   invoke_result invoke(handler_context& ctx,
                        const caf::message& args) override {
     auto self = ctx.self();
+    auto& route = ctx.route();
+    // Ask under the call's deadline: an infinite request would keep an
+    // entry in the worker's response map (and keep a retired worker alive)
+    // for as long as the member stays silent.
+    auto left = ctx.deadline() - self->clock().now();
+    if (left <= caf::timespan::zero())
+      return make_error(error_code::timeout,
+                        "route '" + route
+                          + "': deadline passed before the member was asked");
     ctx.depend_on(member_);
     auto reply = ctx.defer();
-    auto route = ctx.route();
     // CAF 0.17 has no catch-all response handler: a response that matches
     // no typed handler arrives as `unexpected_response` carrying the
     // response itself, which is exactly the untyped reply we want.
-    self->request(member_, caf::infinite, args)
+    self->request(member_, std::chrono::duration_cast<caf::timespan>(left),
+                  args)
       .then([reply](caf::message& x) mutable { reply.deliver(std::move(x)); },
-            [reply, route](caf::error& err) mutable {
+            [reply, route = route](caf::error& err) mutable {
               if (err == caf::sec::unexpected_response)
                 reply.deliver(std::move(err.context()));
+              else if (err == caf::sec::request_timeout)
+                reply.deliver(make_error(error_code::timeout,
+                                         "route '" + route
+                                           + "': the member actor did not "
+                                             "answer before the deadline"));
               else if (err == caf::sec::request_receiver_down)
                 reply.deliver(make_error(error_code::worker_down,
                                          "route '" + route

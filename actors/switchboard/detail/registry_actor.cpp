@@ -9,6 +9,7 @@
 #include <caf/result.hpp>
 
 #include "switchboard/atoms.hpp"
+#include "switchboard/core/route_name.hpp"
 #include "switchboard/detail/member_invoker.hpp"
 #include "switchboard/detail/worker_actor.hpp"
 #include "switchboard/error.hpp"
@@ -48,8 +49,9 @@ worker_slot spawn_worker(self_ptr self, const route_ptr& route,
 
 /// Creates a route with its workers, or says what is wrong with the spec.
 caf::expected<route_ptr> build_route(self_ptr self, route_spec& spec) {
-  if (spec.name.empty())
-    return make_error(error_code::bad_request, "a route needs a name");
+  if (auto problem = core::route_name_problem(spec.name); !problem.empty())
+    return make_error(error_code::bad_request,
+                      "route name refused: " + problem);
   if (auto problem = core::validate(spec.options); !problem.empty())
     return make_error(error_code::bad_request,
                       "route '" + spec.name + "': " + problem);
@@ -127,6 +129,108 @@ void close_route(self_ptr self, const route_ptr& route, route_status why,
     self->state.draining.emplace(route->uid, route);
 }
 
+/// One applied change whose publication and events are still due (see
+/// `commit`).
+struct staged {
+  core::route_change change;
+  /// The new route (added, replaced) or the removed one.
+  route_ptr route;
+  /// The replaced route.
+  route_ptr old;
+};
+
+caf::error stage_add(self_ptr self, route_spec& spec,
+                     std::vector<staged>& out) {
+  auto& st = self->state;
+  if (st.shutdown)
+    return unknown_route(self, spec.name);
+  if (st.routes.find(spec.name) != nullptr)
+    return make_error(error_code::bad_request,
+                      "route '" + spec.name + "' already exists");
+  auto route = build_route(self, spec);
+  if (!route)
+    return std::move(route.error());
+  st.routes.add(spec.name, *route);
+  out.push_back(staged{core::route_change::added, std::move(*route), nullptr});
+  return caf::none;
+}
+
+caf::error stage_replace(self_ptr self, route_spec& spec,
+                         std::vector<staged>& out) {
+  auto& st = self->state;
+  if (st.routes.find(spec.name) == nullptr)
+    return unknown_route(self, spec.name);
+  auto route = build_route(self, spec);
+  if (!route)
+    return std::move(route.error());
+  auto old = st.routes.replace(spec.name, *route);
+  out.push_back(
+    staged{core::route_change::replaced, std::move(*route), std::move(*old)});
+  return caf::none;
+}
+
+caf::error stage_remove(self_ptr self, const std::string& name,
+                        std::vector<staged>& out) {
+  auto old = self->state.routes.remove(name);
+  if (!old)
+    return unknown_route(self, name);
+  out.push_back(staged{core::route_change::removed, std::move(*old), nullptr});
+  return caf::none;
+}
+
+/// Publishes the directory once for every staged change, then closes what
+/// they retired and tells the watchers, in order. (Publishing first: a
+/// caller or link that still reads the old directory finds a replaced
+/// route closed with its successor set, never a gap.)
+void commit(self_ptr self, std::vector<staged>& changes) {
+  if (changes.empty())
+    return;
+  publish_directory(self);
+  for (auto& x : changes) {
+    switch (x.change) {
+      case core::route_change::added:
+        notify(self, x.change, *x.route);
+        break;
+      case core::route_change::replaced:
+        close_route(self, x.old, route_status::removed, x.route);
+        notify(self, x.change, *x.route);
+        break;
+      case core::route_change::removed:
+        close_route(self, x.route, route_status::removed, nullptr);
+        notify(self, x.change, *x.route);
+        break;
+    }
+  }
+  changes.clear();
+}
+
+/// Applies one change through `stage` and commits it.
+template <class Stage, class Arg>
+caf::result<void> apply_one(self_ptr self, Stage stage, Arg& arg) {
+  std::vector<staged> changes;
+  if (auto err = stage(self, arg, changes))
+    return err;
+  commit(self, changes);
+  return caf::unit;
+}
+
+route_changes_result apply_all(self_ptr self, route_changes& xs) {
+  route_changes_result result;
+  std::vector<staged> changes;
+  changes.reserve(xs.remove.size() + xs.add.size() + xs.replace.size());
+  result.remove.reserve(xs.remove.size());
+  for (auto& name : xs.remove)
+    result.remove.push_back(stage_remove(self, name, changes));
+  result.add.reserve(xs.add.size());
+  for (auto& spec : xs.add)
+    result.add.push_back(stage_add(self, spec, changes));
+  result.replace.reserve(xs.replace.size());
+  for (auto& spec : xs.replace)
+    result.replace.push_back(stage_replace(self, spec, changes));
+  commit(self, changes);
+  return result;
+}
+
 /// Supervision: a worker died. Restart it within the budget, else drop it.
 void on_worker_down(self_ptr self, const route_ptr& route,
                     const caf::actor_addr& dead) {
@@ -189,6 +293,33 @@ void route_call(self_ptr self, const reply_target& to,
 }
 
 } // namespace
+
+registry_state::~registry_state() {
+  close_mailbox(self_, [this](caf::mailbox_element& x) {
+    auto& msg = x.content();
+    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
+                           std::string, caf::message>()) {
+      auto& name = msg.get_as<std::string>(4);
+      send_reply(self_, nullptr,
+                 reply_target{x.sender, x.mid, msg.get_as<uint64_t>(1)},
+                 make_error(error_code::shutting_down,
+                            "the router stopped (route '" + name + "')"));
+    } else if (x.mid.is_request() && msg.size() >= 2
+               && msg.match_element<call_atom>(0)
+               && msg.match_element<std::string>(1)) {
+      auto& name = msg.get_as<std::string>(1);
+      send_reply(self_, nullptr, reply_target{x.sender, x.mid, 0},
+                 make_error(error_code::shutting_down,
+                            "the router stopped (route '" + name + "')"));
+    } else if (x.mid.is_request() && x.sender) {
+      x.sender->enqueue(caf::make_mailbox_element(
+                          caf::strong_actor_ptr{self_->ctrl()},
+                          x.mid.response_id(), {},
+                          caf::make_error(caf::sec::request_receiver_down)),
+                        nullptr);
+    }
+  });
+}
 
 caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
                              std::shared_ptr<directory_cell> dir) {
@@ -256,43 +387,15 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
                  args, sent_at, timeout);
     },
     [self](add_atom, route_spec& spec) -> caf::result<void> {
-      auto& st = self->state;
-      if (st.shutdown)
-        return unknown_route(self, spec.name);
-      if (st.routes.find(spec.name) != nullptr)
-        return make_error(error_code::bad_request,
-                          "route '" + spec.name + "' already exists");
-      auto route = build_route(self, spec);
-      if (!route)
-        return std::move(route.error());
-      st.routes.add(spec.name, *route);
-      publish_directory(self);
-      notify(self, core::route_change::added, **route);
-      return caf::unit;
+      return apply_one(self, stage_add, spec);
     },
     [self](replace_atom, route_spec& spec) -> caf::result<void> {
-      auto& st = self->state;
-      if (st.routes.find(spec.name) == nullptr)
-        return unknown_route(self, spec.name);
-      auto route = build_route(self, spec);
-      if (!route)
-        return std::move(route.error());
-      auto old = st.routes.replace(spec.name, *route);
-      publish_directory(self);
-      close_route(self, *old, route_status::removed, *route);
-      notify(self, core::route_change::replaced, **route);
-      return caf::unit;
+      return apply_one(self, stage_replace, spec);
     },
     [self](remove_atom, const std::string& name) -> caf::result<void> {
-      auto& st = self->state;
-      auto old = st.routes.remove(name);
-      if (!old)
-        return unknown_route(self, name);
-      publish_directory(self);
-      close_route(self, *old, route_status::removed, nullptr);
-      notify(self, core::route_change::removed, **old);
-      return caf::unit;
+      return apply_one(self, stage_remove, name);
     },
+    [self](apply_atom, route_changes& xs) { return apply_all(self, xs); },
     [self](list_atom) {
       auto& st = self->state;
       std::vector<core::route_info> result;

@@ -19,7 +19,22 @@ namespace switchboard::detail {
 
 /// The registry's state: the route table, who supervises which worker,
 /// routes still draining, and the watchers.
+///
+/// CAF destroys the state in the registry's `on_exit`, before it bounces or
+/// drops what is left in the mailbox; the destructor answers that itself:
+/// calls (`sb_call` requests and `sb_env` envelopes) get `shutting_down`
+/// at once instead of waiting for their timeout, other requests get CAF's
+/// `request_receiver_down`.
 struct registry_state {
+  explicit registry_state(caf::scheduled_actor* self) : self_(self) {
+    // nop
+  }
+
+  registry_state(const registry_state&) = delete;
+  registry_state& operator=(const registry_state&) = delete;
+
+  ~registry_state();
+
   core::route_table<route_ptr> routes;
   /// Every live worker of every route, for supervision.
   std::unordered_map<caf::actor_addr, route_ptr> workers;
@@ -37,6 +52,9 @@ struct registry_state {
   std::string node_name;
 
   static constexpr const char* name = "switchboard.registry";
+
+private:
+  caf::scheduled_actor* self_;
 };
 
 /// The registry actor: owns the routes, forwards calls to workers

@@ -1,6 +1,9 @@
 #include "switchboard/detail/route_state.hpp"
 
 #include <functional>
+#include <string>
+#include <typeinfo>
+#include <vector>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -8,6 +11,7 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/make_message.hpp>
 #include <caf/send.hpp>
+#include <caf/type_nr.hpp>
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/detail/gather_actor.hpp"
@@ -196,8 +200,63 @@ caf::error closed_error(const route_state& route) {
                     "route '" + route.name + "' was removed");
 }
 
+uint64_t payload_size(const caf::message& args) noexcept {
+  uint64_t result = 0;
+  auto n = args.size();
+  for (size_t i = 0; i < n; ++i) {
+    auto [nr, info] = args.type(i);
+    switch (nr) {
+      case caf::type_nr<std::string>::value:
+        result += args.get_as<std::string>(i).size();
+        break;
+      case caf::type_nr<std::vector<char>>::value:
+        result += args.get_as<std::vector<char>>(i).size();
+        break;
+      case caf::type_nr<std::u16string>::value:
+        result += 2 * args.get_as<std::u16string>(i).size();
+        break;
+      case caf::type_nr<std::u32string>::value:
+        result += 4 * args.get_as<std::u32string>(i).size();
+        break;
+      case caf::type_nr<std::vector<std::string>>::value:
+        for (auto& x : args.get_as<std::vector<std::string>>(i))
+          result += x.size();
+        break;
+      case caf::type_nr<caf::message>::value:
+        result += payload_size(args.get_as<caf::message>(i));
+        break;
+      case 0:
+        if (info != nullptr && *info == typeid(std::vector<uint8_t>)) {
+          result += args.get_as<std::vector<uint8_t>>(i).size();
+          break;
+        }
+        [[fallthrough]];
+      default:
+        result += payload_overhead;
+    }
+  }
+  return result;
+}
+
+namespace {
+
+/// The refusal of a call whose payload exceeds the route's `max_payload`.
+caf::error too_large(const route_state& route, uint64_t size) {
+  return make_error(error_code::bad_request,
+                    "route '" + route.name + "': payload of "
+                      + std::to_string(size) + " bytes exceeds max_payload ("
+                      + std::to_string(route.options.max_payload)
+                      + " bytes)");
+}
+
+} // namespace
+
 admission admit(route_state& route, const pool& p, const caf::message& args) {
   admission result;
+  if (auto size = payload_size(args); size > route.options.max_payload) {
+    result.err = too_large(route, size);
+    return result;
+  }
   auto fan = route.policy->fan_out();
   auto n = fan ? static_cast<int64_t>(p.workers.size()) : int64_t{1};
   auto prior = route.in_flight.fetch_add(n, std::memory_order_seq_cst);
@@ -294,10 +353,19 @@ void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
 void dispatch_remote(caf::local_actor* self, const remote_route& route,
                      const reply_target& to,
                      const std::string& name, caf::message envelope) {
-  if (!offer_to(route.pick(),
-                caf::make_mailbox_element(to.caller, to.mid, {},
-                                          std::move(envelope)),
-                self->context()))
+  caf::mailbox_element_ptr element;
+  if (to.caller && to.caller->node() != self->node()) {
+    // envelope: (sb_env, call_id, sent_at, timeout, route, args)
+    element = caf::make_mailbox_element(
+      caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), {},
+      forward_atom::value, to.caller, to.mid, envelope.get_as<uint64_t>(1),
+      envelope.get_as<int64_t>(2), envelope.get_as<int64_t>(3),
+      envelope.get_as<std::string>(4), envelope.get_as<caf::message>(5));
+  } else {
+    element = caf::make_mailbox_element(to.caller, to.mid, {},
+                                        std::move(envelope));
+  }
+  if (!offer_to(route.pick(), std::move(element), self->context()))
     send_reply(self, self->context(), to,
                make_error(error_code::node_down,
                           "route '" + name + "': the link to "

@@ -184,6 +184,18 @@ caf::message make_envelope(uint64_t call_id, int64_t sent_at_ns,
 /// Extracts the consistent_hash key (argument `index`) of a request.
 uint64_t routing_key(const caf::message& args, size_t index);
 
+/// The payload size of a call's arguments, in bytes, as `max_payload`
+/// counts it (docs/semantics.md): the bytes of every `std::string`,
+/// `std::vector<char>`, `std::vector<uint8_t>` and `std::vector<std::string>`
+/// element, 2 (4) bytes per unit of a `std::u16string` (`std::u32string`),
+/// the payload of a nested `caf::message`, and `payload_overhead` bytes for
+/// every element of any other type. Reads the types in place: no
+/// allocation, no copy.
+uint64_t payload_size(const caf::message& args) noexcept;
+
+/// What `payload_size` counts for an element that is not byte-like.
+inline constexpr uint64_t payload_overhead = 8;
+
 /// The outcome of admitting one request to a route.
 struct admission {
   /// Set if the route refused the request (closed, no worker, full);
@@ -195,6 +207,11 @@ struct admission {
 };
 
 /// Counts one request into `route` and picks its worker from `p`.
+///
+/// Every call to a local route passes here, whatever its path (by name, by
+/// handle, a plain `sb_call` request, a call from a peer): a payload above
+/// the route's `max_payload` is refused with `bad_request` first, before
+/// anything is counted.
 ///
 /// Counting comes before the status check: the registry closes a route and
 /// then waits for `in_flight` to reach zero, so a dispatcher either sees
@@ -226,6 +243,13 @@ void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
                     const reply_target& to, const std::string& name,
                     caf::message envelope, const caf::message& args,
                     int64_t sent_at, int64_t timeout);
+
+/// Internal, to a link of this node: `(sb_fwd, caller, mid, call_id,
+/// sent_at, timeout, route, args)` is an envelope whose caller is on
+/// another node (a remote client's plain request). Links take envelopes
+/// only from actors of their own node, so the dispatcher sends this one
+/// itself, naming the caller inside.
+using forward_atom = caf::atom_constant<caf::atom("sb_fwd")>;
 
 /// Hands a call by name to the next of the links towards peers serving it
 /// (round-robin), or answers `to` with

@@ -9,6 +9,8 @@ std::string validate(const route_options& x) {
     return "timeout must be positive";
   if (x.max_in_flight <= 0)
     return "max_in_flight must be at least 1";
+  if (x.max_payload == 0)
+    return "max_payload must be at least 1";
   if (x.policy == policy_kind::broadcast
       && x.max_in_flight < static_cast<int64_t>(x.workers))
     return "max_in_flight must be at least workers for a broadcast route "

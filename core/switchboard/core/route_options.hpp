@@ -34,6 +34,11 @@ struct route_options {
   /// Requests in flight on the route above which new calls get `overloaded`.
   int64_t max_in_flight = 10000;
 
+  /// The largest payload a call may carry, in bytes (see `payload_size`);
+  /// a larger call gets `bad_request` before any handler runs. The default,
+  /// 1 MiB, is the daemon's `[limits]` default.
+  uint64_t max_payload = 1048576;
+
   /// For `consistent_hash`: the index of the argument that is the key.
   size_t hash_key = 0;
 

@@ -1,0 +1,410 @@
+#include <catch2/catch.hpp>
+
+#include <functional>
+
+#include <caf/io/middleman.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/send.hpp>
+
+#include "mesh/mesh_node.hpp"
+#include "switchboard/detail/link_actor.hpp"
+
+using namespace switchboard;
+using namespace switchboard::test;
+
+namespace {
+
+/// Every message an actor received, for checks from the test's thread.
+struct recorder {
+  std::mutex mtx;
+  std::condition_variable changed;
+  std::vector<caf::message> messages;
+
+  void add(caf::message x) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      messages.push_back(std::move(x));
+    }
+    changed.notify_all();
+  }
+
+  /// The messages that match `Ts...`.
+  template <class... Ts>
+  std::vector<caf::message> of() {
+    std::lock_guard<std::mutex> guard{mtx};
+    std::vector<caf::message> result;
+    for (auto& x : messages)
+      if (x.match_elements<Ts...>())
+        result.push_back(x);
+    return result;
+  }
+
+  /// Waits at most `timeout` until `pred(messages)` holds.
+  template <class Pred>
+  bool wait_until(Pred pred, caf::timespan timeout) {
+    std::unique_lock<std::mutex> guard{mtx};
+    return changed.wait_for(guard, timeout, [&] { return pred(messages); });
+  }
+};
+
+/// An actor that records everything it receives.
+caf::actor spawn_recorder(caf::actor_system& sys,
+                          std::shared_ptr<recorder> rec) {
+  return sys.spawn([rec](caf::event_based_actor* self) -> caf::behavior {
+    self->set_default_handler(
+      [rec](caf::scheduled_actor*,
+            caf::message_view& x) -> caf::result<caf::message> {
+        rec->add(x.copy_content_to_message());
+        return caf::delegated<caf::message>{};
+      });
+    return {[](int8_t) {}};
+  });
+}
+
+/// Sends an exit message ahead of everything queued, as a link that fails
+/// inside a handler stops before it reads the rest of its mailbox.
+void kill_now(const caf::actor& x) {
+  x->enqueue(
+    nullptr, caf::make_message_id(caf::message_priority::high),
+    caf::make_message(caf::exit_msg{x.address(), caf::exit_reason::kill}),
+    nullptr);
+}
+
+/// A link on CAF's deterministic scheduler, with recorders as its peer and
+/// its mesh actor.
+struct link_fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  std::shared_ptr<recorder> peer_log = std::make_shared<recorder>();
+  std::shared_ptr<recorder> mesh_log = std::make_shared<recorder>();
+  caf::actor peer;
+  caf::actor mesh;
+  caf::actor registry;
+  caf::actor link;
+
+  explicit link_fixture(size_t max_batch_bytes = 4 * 1024 * 1024,
+                        size_t max_advert_routes = 100000) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.inline-output", true);
+    register_error_category(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    peer = spawn_recorder(*sys, peer_log);
+    mesh = spawn_recorder(*sys, mesh_log);
+    registry = spawn_recorder(*sys, std::make_shared<recorder>());
+    detail::link_config lc;
+    lc.self_name = "A";
+    lc.peer_name = "B";
+    lc.peer = peer;
+    lc.registry = registry;
+    lc.dir = std::make_shared<detail::directory_cell>();
+    lc.mesh = mesh;
+    lc.heartbeat = std::chrono::seconds{1};
+    lc.peer_timeout = std::chrono::seconds{60};
+    lc.max_batch_bytes = max_batch_bytes;
+    lc.max_advert_routes = max_advert_routes;
+    link = sys->spawn<detail::link_actor>(std::move(lc));
+    sched->run();
+  }
+
+  ~link_fixture() {
+    for (auto& x : {link, peer, mesh, registry})
+      caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    sched->run();
+    while (sched->trigger_timeouts() > 0)
+      sched->run();
+  }
+
+  void advance(std::chrono::milliseconds d) {
+    sched->clock().advance_time(d);
+    sched->run();
+  }
+};
+
+std::vector<core::advert> advert_of(const std::string& route, size_t n = 1) {
+  std::vector<core::advert> result;
+  for (size_t i = 0; i < n; ++i)
+    result.push_back(core::advert{route + std::to_string(i), {"B"}});
+  return result;
+}
+
+} // namespace
+
+// -- one link, deterministic
+// ------------------------------------------------------
+
+TEST_CASE("a dying link answers relayed calls still in its mailbox with "
+          "node_down to the relaying link") {
+  link_fixture f;
+  auto relayer_log = std::make_shared<recorder>();
+  auto relayer = spawn_recorder(*f.sys, relayer_log);
+  f.sched->run();
+  std::vector<detail::wire_request> batch;
+  for (uint64_t id = 1; id <= 3; ++id)
+    batch.push_back(detail::wire_request{
+      id, 0, "far", detail::wire_payload::of(caf::make_message(int32_t{1}))});
+  caf::send_as(relayer, f.link, relay_atom::value, std::move(batch));
+  kill_now(f.link);
+  f.sched->run();
+  auto answers
+    = relayer_log->of<relay_reply_atom, std::vector<detail::wire_reply>>();
+  REQUIRE(answers.size() == 1);
+  auto& xs = answers[0].get_as<std::vector<detail::wire_reply>>(1);
+  REQUIRE(xs.size() == 3);
+  for (uint64_t i = 0; i < 3; ++i) {
+    CHECK(xs[i].id == i + 1);
+    CHECK(code_of(xs[i].err) == error_code::node_down);
+  }
+  caf::anon_send_exit(relayer, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE(
+  "a link sends its batch before the payloads in it pass max_batch_bytes") {
+  link_fixture f{1000};
+  auto caller = spawn_recorder(*f.sys, std::make_shared<recorder>());
+  f.sched->run();
+  // Ten calls of 300 bytes each, all in the link's mailbox at once.
+  for (uint64_t id = 1; id <= 10; ++id)
+    caf::send_as(caller, f.link, envelope_atom::value, id, int64_t{0},
+                 int64_t{0}, std::string{"r"},
+                 caf::make_message(std::string(300, 'x')));
+  f.sched->run();
+  auto batches
+    = f.peer_log->of<requests_atom, std::vector<detail::wire_request>>();
+  size_t calls = 0;
+  for (auto& b : batches) {
+    size_t bytes = 0;
+    for (auto& x : b.get_as<std::vector<detail::wire_request>>(1))
+      bytes += x.args.text.size();
+    CHECK(bytes <= 1000);
+    calls += b.get_as<std::vector<detail::wire_request>>(1).size();
+  }
+  CHECK(calls == 10);
+  CHECK(batches.size() == 4); // 3 + 3 + 3 + 1
+  caf::anon_send_exit(caller, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("advertisements reach the mesh at most every 50 ms and only the "
+          "latest of those waiting") {
+  link_fixture f;
+  for (int i = 0; i < 5; ++i)
+    caf::send_as(f.peer, f.link, advert_atom::value,
+                 advert_of("v" + std::to_string(i) + "_"));
+  f.sched->run();
+  auto learned = f.mesh_log->of<learned_atom, std::vector<core::advert>>();
+  REQUIRE(learned.size() == 1);
+  CHECK(learned[0].get_as<std::vector<core::advert>>(1).at(0).route == "v0_0");
+  f.advance(std::chrono::milliseconds{50});
+  learned = f.mesh_log->of<learned_atom, std::vector<core::advert>>();
+  REQUIRE(learned.size() == 2);
+  CHECK(learned[1].get_as<std::vector<core::advert>>(1).at(0).route == "v4_0");
+}
+
+TEST_CASE("an advertisement above max_advert_routes closes the link and never "
+          "reaches the mesh") {
+  link_fixture f{4 * 1024 * 1024, 10};
+  caf::send_as(f.peer, f.link, advert_atom::value, advert_of("r", 10));
+  f.sched->run();
+  CHECK(f.mesh_log->of<learned_atom, std::vector<core::advert>>().size() == 1);
+  f.advance(std::chrono::milliseconds{50});
+  caf::send_as(f.peer, f.link, advert_atom::value, advert_of("r", 11));
+  f.sched->run();
+  CHECK(f.mesh_log->of<learned_atom, std::vector<core::advert>>().size() == 1);
+  auto ptr = caf::actor_cast<caf::abstract_actor*>(f.link);
+  CHECK(ptr->getf(caf::abstract_actor::is_terminated_flag));
+}
+
+// -- two nodes over 127.0.0.1
+// ------------------------------------------------------
+
+TEST_CASE("a call from a peer above the route's max_payload gets bad_request") {
+  mesh_node a{"A"}, b{"B"};
+  core::route_options opts;
+  opts.max_payload = 10;
+  auto runs = std::make_shared<std::atomic<int>>(0);
+  REQUIRE(b.sb->add(
+            "small",
+            [runs](std::string x) {
+              ++*runs;
+              return x;
+            },
+            opts)
+          == caf::none);
+  a.connect(b);
+  REQUIRE(a.net->wait_for_route("small", 10s));
+  auto big = a.call("small", caf::make_message(std::string(11, 'x')));
+  INFO(show(big));
+  REQUIRE(failure(big) == error_code::bad_request);
+  CHECK(message_of(big.error()).find("'small'") != std::string::npos);
+  CHECK(message_of(big.error()).find("max_payload") != std::string::npos);
+  auto fits = a.call("small", caf::make_message(std::string(10, 'x')));
+  CHECK(string_of(fits) == std::string(10, 'x'));
+  CHECK(runs->load() == 1);
+}
+
+TEST_CASE(
+  "calls from a peer beyond link_max_in_flight get overloaded at once") {
+  mesh_options opts;
+  opts.link_max_in_flight = 5;
+  mesh_node a{"A"}, b{"B", opts};
+  // Counts what reached the handler (held, never answered) and how the
+  // calls ended, under one lock for bounded waits on both.
+  struct tally {
+    std::mutex mtx;
+    std::condition_variable changed;
+    int held = 0;
+    std::vector<caf::error> errors;
+    void update(std::function<void(tally&)> f) {
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        f(*this);
+      }
+      changed.notify_all();
+    }
+  };
+  auto t = std::make_shared<tally>();
+  REQUIRE(b.sb->add("hold", [t](responder<int32_t>, int32_t) {
+    t->update([](tally& x) { ++x.held; });
+  }) == caf::none);
+  REQUIRE(b.sb->add("echo", [](int32_t x) { return x; }) == caf::none);
+  a.connect(b);
+  REQUIRE(a.net->wait_for_route("hold", 10s));
+  REQUIRE(a.net->wait_for_route("echo", 10s));
+  auto ref = a.sb->ref();
+  auto start = steady::now();
+  // The caller lives until all 8 calls ended (the held ones end when B
+  // stops, at the latest).
+  a.sys->spawn([ref, t](caf::event_based_actor* self) -> caf::behavior {
+    auto left = std::make_shared<int>(8);
+    for (int32_t i = 0; i < 8; ++i)
+      ref.call(self, "hold", i)
+        .timeout(std::chrono::seconds{30})
+        .then(
+          [self, left](int32_t) {
+            if (--*left == 0)
+              self->quit();
+          },
+          [self, left, t](caf::error& err) {
+            t->update([&](tally& x) { x.errors.push_back(err); });
+            if (--*left == 0)
+              self->quit();
+          });
+    return {[](int8_t) {}};
+  });
+  {
+    std::unique_lock<std::mutex> guard{t->mtx};
+    REQUIRE(t->changed.wait_for(
+      guard, 10s, [&] { return t->held == 5 && t->errors.size() == 3; }));
+    CHECK(steady::now() - start < 5s);
+    for (size_t i = 0; i < 3; ++i) {
+      auto& err = t->errors[i];
+      INFO(describe(err));
+      CHECK(code_of(err) == error_code::overloaded);
+      CHECK(message_of(err).find("link_max_in_flight") != std::string::npos);
+    }
+  }
+  // Still full: another call from A is refused too.
+  CHECK(failure(a.call("echo", caf::make_message(int32_t{1})))
+        == error_code::overloaded);
+}
+
+TEST_CASE("an advertisement from a peer above max_advert_routes closes the "
+          "link with the reason logged") {
+  mesh_options opts;
+  opts.max_advert_routes = 10;
+  mesh_node a{"A", opts}, b{"B"};
+  std::vector<route_spec> specs;
+  for (int i = 0; i < 11; ++i)
+    specs.push_back(route_spec{
+      "r" + std::to_string(i), make_handler([](int32_t x) { return x; }), {}});
+  for (auto& err : b.sb->add_all(std::move(specs)))
+    REQUIRE(!err);
+  b.connect(a);
+  REQUIRE(a.wait_for_log("max_advert_routes", 10s));
+  CHECK(a.logs->all().find("advertised 11 routes") != std::string::npos);
+  CHECK(!a.route("r0"));
+}
+
+TEST_CASE(
+  "a link takes from another node only requests, replies, adverts and pings") {
+  mesh_node a{"A"};
+  REQUIRE(a.sb->add("echo", [](int32_t x) { return x; }) == caf::none);
+  // A stranger node joins A by hand, with a recorder as its side of the link.
+  caf::actor_system_config cfg;
+  configure_mesh(cfg);
+  caf::actor_system sys{cfg};
+  auto registry = sys.middleman().remote_actor("127.0.0.1", a.port);
+  REQUIRE(registry);
+  auto log = std::make_shared<recorder>();
+  auto fake = spawn_recorder(sys, log);
+  caf::actor link;
+  {
+    caf::scoped_actor self{sys};
+    self->request(*registry, 10s, hello_atom::value, std::string{"X"}, fake)
+      .receive([&](std::string&, caf::actor& x) { link = x; },
+               [&](caf::error& err) { FAIL(sys.render(err)); });
+  }
+  REQUIRE(link);
+  {
+    caf::scoped_actor self{sys};
+    // Only this node's own actors may send these.
+    self->send(link, advertise_atom::value,
+               std::vector<core::advert>{core::advert{"forged", {}}});
+    self->send(link, envelope_atom::value, uint64_t{1}, int64_t{0}, int64_t{0},
+               std::string{"echo"}, caf::make_message(int32_t{1}));
+    self->send(link, reply_atom::value, uint64_t{55},
+               caf::make_message(int32_t{1}));
+    self->send(link, peer_atom::value, std::string{"Y"}, caf::actor{fake});
+    self->send(link, flush_atom::value);
+    // A peer's request: answered (after everything above, in order).
+    self->send(link, requests_atom::value,
+               std::vector<detail::wire_request>{detail::wire_request{
+                 77, 0, "echo",
+                 detail::wire_payload::of(caf::make_message(int32_t{7}))}});
+  }
+  auto has_reply = [](uint64_t id) {
+    return [id](const std::vector<caf::message>& xs) {
+      for (auto& x : xs)
+        if (x.match_elements<replies_atom, std::vector<detail::wire_reply>>())
+          for (auto& r : x.get_as<std::vector<detail::wire_reply>>(1))
+            if (r.id == id)
+              return true;
+      return false;
+    };
+  };
+  REQUIRE(log->wait_until(has_reply(77), 10s));
+  std::lock_guard<std::mutex> guard{log->mtx};
+  CHECK(!has_reply(55)(log->messages));
+  for (auto& x : log->messages) {
+    INFO(caf::to_string(x));
+    CHECK(
+      !x.match_elements<requests_atom, std::vector<detail::wire_request>>());
+    if (x.match_elements<advert_atom, std::vector<core::advert>>())
+      for (auto& ad : x.get_as<std::vector<core::advert>>(1))
+        CHECK(ad.route != "forged");
+  }
+  caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a remote client's plain request reaches a route a peer serves") {
+  mesh_node a{"A"}, b{"B"};
+  REQUIRE(b.sb->add("twice", [](int32_t x) { return 2 * x; }) == caf::none);
+  a.connect(b);
+  REQUIRE(a.net->wait_for_route("twice", 10s));
+  caf::actor_system_config cfg;
+  configure_mesh(cfg);
+  register_error_category(cfg);
+  caf::actor_system sys{cfg};
+  auto registry = sys.middleman().remote_actor("127.0.0.1", a.port);
+  REQUIRE(registry);
+  caf::scoped_actor self{sys};
+  std::optional<int32_t> result;
+  self
+    ->request(*registry, 10s, call_atom::value, std::string{"twice"},
+              int32_t{21})
+    .receive([&](int32_t x) { result = x; },
+             [&](caf::error& err) { FAIL(sys.render(err)); });
+  REQUIRE(result);
+  CHECK(*result == 42);
+}
