@@ -34,6 +34,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
@@ -173,47 +174,60 @@ std::string describe_for_cli(const caf::error& err) {
 
 // -- serve ----------------------------------------------------------------------
 
-/// Applies a new plan to a running router: adds, removes and replaces
-/// routes so that the router serves exactly the plan.
+/// Applies a new plan to a running router in one registry message: adds,
+/// removes and replaces routes so that the router serves exactly the plan.
 void apply_reload(router& sb, std::map<std::string, config::route_config>& live,
                   daemon::node_plan& plan) {
   std::map<std::string, daemon::planned_route*> next;
   for (auto& r : plan.routes)
     next.emplace(r.spec.name, &r);
-  int added = 0, removed = 0, replaced = 0;
-  for (auto i = live.begin(); i != live.end();) {
-    if (next.count(i->first) == 0) {
-      if (auto err = sb.remove(i->first))
-        std::cerr << "reload: cannot remove route '" << i->first
-                  << "': " << describe(err) << '\n';
-      ++removed;
-      i = live.erase(i);
-    } else {
-      ++i;
-    }
-  }
+  route_changes changes;
+  std::vector<daemon::planned_route*> added, replaced;
+  for (auto& [name, source] : live)
+    if (next.count(name) == 0)
+      changes.remove.push_back(name);
   for (auto& [name, r] : next) {
     auto i = live.find(name);
     if (i == live.end()) {
-      if (auto err = sb.add(name, r->spec.impl, r->spec.options)) {
-        std::cerr << "reload: cannot add route '" << name
-                  << "': " << describe(err) << '\n';
-        continue;
-      }
-      ++added;
-      live.emplace(name, r->source);
+      changes.add.push_back(r->spec);
+      added.push_back(r);
     } else if (!daemon::same_route(i->second, r->source)) {
-      if (auto err = sb.replace(name, r->spec.impl, r->spec.options)) {
-        std::cerr << "reload: cannot replace route '" << name
-                  << "': " << describe(err) << '\n';
-        continue;
-      }
-      ++replaced;
-      i->second = r->source;
+      changes.replace.push_back(r->spec);
+      replaced.push_back(r);
     }
   }
-  std::cerr << "reloaded: " << added << " added, " << removed << " removed, "
-            << replaced << " replaced\n";
+  auto removed_names = changes.remove;
+  auto result = sb.ref().apply(std::move(changes));
+  int n_added = 0, n_removed = 0, n_replaced = 0;
+  for (size_t i = 0; i < removed_names.size(); ++i) {
+    if (result.remove[i]) {
+      std::cerr << "reload: cannot remove route '" << removed_names[i]
+                << "': " << describe(result.remove[i]) << '\n';
+      continue;
+    }
+    live.erase(removed_names[i]);
+    ++n_removed;
+  }
+  for (size_t i = 0; i < added.size(); ++i) {
+    if (result.add[i]) {
+      std::cerr << "reload: cannot add route '" << added[i]->spec.name
+                << "': " << describe(result.add[i]) << '\n';
+      continue;
+    }
+    live.emplace(added[i]->spec.name, added[i]->source);
+    ++n_added;
+  }
+  for (size_t i = 0; i < replaced.size(); ++i) {
+    if (result.replace[i]) {
+      std::cerr << "reload: cannot replace route '" << replaced[i]->spec.name
+                << "': " << describe(result.replace[i]) << '\n';
+      continue;
+    }
+    live[replaced[i]->spec.name] = replaced[i]->source;
+    ++n_replaced;
+  }
+  std::cerr << "reloaded: " << n_added << " added, " << n_removed
+            << " removed, " << n_replaced << " replaced\n";
 }
 
 /// What the watchdog tells the signal loop.
@@ -267,14 +281,28 @@ int serve(const std::string& config_path) {
                                     : caf::atom("stealing"));
   caf::actor_system sys{sys_cfg};
   router sb{sys};
+  // Every route in one registry message: 10 000 routes start in a
+  // fraction of a second (docs/benchmarks.md).
   std::map<std::string, config::route_config> live;
-  for (auto& r : plan.routes) {
-    if (auto err = sb.add(r.spec.name, r.spec.impl, r.spec.options)) {
-      std::cerr << config::to_string({r.source.position, describe(err)})
-                << '\n';
-      return exit_usage;
+  {
+    std::vector<route_spec> specs;
+    specs.reserve(plan.routes.size());
+    for (auto& r : plan.routes)
+      specs.push_back(r.spec);
+    auto errors = sb.ref().add_all(std::move(specs));
+    bool failed = false;
+    for (size_t i = 0; i < plan.routes.size(); ++i) {
+      auto& r = plan.routes[i];
+      if (i < errors.size() && errors[i]) {
+        std::cerr << config::to_string({r.source.position, describe(errors[i])})
+                  << '\n';
+        failed = true;
+      }
     }
-    live.emplace(r.spec.name, r.source);
+    if (failed)
+      return exit_usage;
+    for (auto& r : plan.routes)
+      live.emplace(r.spec.name, r.source);
   }
   std::cerr << "node " << cfg.name << ": " << live.size() << " route(s)\n";
   mesh net{sb.ref(), mesh_options_of(cfg)};

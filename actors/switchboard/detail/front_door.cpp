@@ -172,7 +172,8 @@ front_door_actor::front_door_actor(caf::actor_config& cfg,
 
 void front_door_actor::enqueue(caf::mailbox_element_ptr ptr,
                                caf::execution_unit* eu) {
-  if (ptr != nullptr && is_remote_control(*ptr, node()))
+  if (ptr != nullptr
+      && (is_remote_exit(*ptr, node()) || is_remote_down(*ptr, node())))
     return;
   caf::stateful_actor<front_door_state>::enqueue(std::move(ptr), eu);
 }

@@ -11,6 +11,7 @@
 #include "switchboard/core/mesh_table.hpp"
 #include "switchboard/error.hpp"
 #include "switchboard/detail/clock.hpp"
+#include "switchboard/detail/remote_guard.hpp"
 #include "switchboard/detail/worker_actor.hpp"
 
 namespace switchboard::detail {
@@ -147,6 +148,13 @@ caf::behavior link_actor::make_behavior() {
       forward_advert();
     },
   };
+}
+
+void link_actor::enqueue(caf::mailbox_element_ptr ptr,
+                         caf::execution_unit* eu) {
+  if (ptr != nullptr && is_remote_exit(*ptr, node()))
+    return;
+  caf::event_based_actor::enqueue(std::move(ptr), eu);
 }
 
 bool link_actor::local_sender() const {

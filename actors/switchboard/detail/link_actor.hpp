@@ -70,6 +70,11 @@ public:
 
   caf::behavior make_behavior() override;
 
+  /// Drops exit messages from other nodes before CAF sees them (the peer
+  /// learns this actor's handle; only this node may stop it). Down
+  /// messages from the peer's node are how a lost peer shows: they pass.
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override;
+
   void on_exit() override;
 
   const char* name() const override;

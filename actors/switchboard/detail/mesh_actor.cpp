@@ -443,13 +443,29 @@ caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
       recompute(self);
     },
     // The registry's watch: the routes this node serves.
+    // A batch (startup, reload) brings thousands of events at once: they
+    // collect in `local` and the table is recomputed once, after the
+    // mailbox holds no more of them (a self-sent flush queues behind).
     [self](route_event_atom, core::route_event& ev) {
       auto& st = self->state;
-      auto local = st.table->local();
+      if (!st.local)
+        st.local = st.table->local();
       if (ev.change == core::route_change::removed)
-        local.erase(ev.route.name);
+        st.local->erase(ev.route.name);
       else
-        local.insert(ev.route.name);
+        st.local->insert(ev.route.name);
+      if (!st.local_flush_scheduled) {
+        st.local_flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+    },
+    [self](flush_atom) {
+      auto& st = self->state;
+      st.local_flush_scheduled = false;
+      if (!st.local)
+        return;
+      auto local = std::move(*st.local);
+      st.local.reset();
       if (local == st.table->local())
         return;
       st.table->set_local(std::move(local));

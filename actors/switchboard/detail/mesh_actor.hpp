@@ -72,6 +72,10 @@ struct mesh_state {
   std::map<caf::actor_addr, uint64_t> link_ids;
   uint64_t next_link_id = 1;
   std::vector<target> targets;
+  /// This node's routes as the registry's events say, while a flush of
+  /// them into `table` is pending.
+  std::optional<std::set<std::string>> local;
+  bool local_flush_scheduled = false;
   /// The certificate name behind a CAF node (TLS); empty without TLS.
   std::function<std::optional<std::string>(const caf::node_id&)> identify;
   /// What was last logged as reachable: route -> "via B (served by C)".
