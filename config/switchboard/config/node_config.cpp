@@ -448,6 +448,12 @@ public:
     check_keys(tbl, "[mesh]",
                {"heartbeat", "peer_timeout", "retry_max", "max_batch",
                 "max_batch_bytes", "link_max_in_flight", "max_advert_routes"});
+    read_mesh_timing(tbl, mesh);
+    read_mesh_limits(tbl, mesh);
+  }
+
+  /// heartbeat, peer_timeout (at least twice heartbeat) and retry_max.
+  void read_mesh_timing(const toml::table& tbl, mesh_config& mesh) {
     // A value that is present but bad skips the rule that relates it to
     // another one: the value itself is reported already.
     bool heartbeat_ok = true;
@@ -490,6 +496,11 @@ public:
     if (auto n = tbl.get("retry_max"))
       if (auto d = duration(*n, "mesh.retry_max"))
         mesh.retry_max = *d;
+  }
+
+  /// What one batch, one peer's calls and one peer's advertisement may
+  /// hold.
+  void read_mesh_limits(const toml::table& tbl, mesh_config& mesh) {
     if (auto n = tbl.get("max_batch"))
       if (auto i = integer_in(*n, "mesh.max_batch", 1, max_batch_limit))
         mesh.max_batch = static_cast<size_t>(*i);
@@ -631,148 +642,171 @@ public:
                 "timeout", "max_in_flight", "max_payload", "env"});
     route_config r;
     r.position = at(tbl.source());
-    bool ok = true;
-    if (auto n = tbl.get("name")) {
-      if (auto s = string(*n, "route.name")) {
-        if (s->empty()) {
-          report(n->source(), "route.name must not be empty");
-          ok = false;
-        } else if (auto why = core::route_name_problem(*s); !why.empty()) {
-          report(n->source(), "route.name is not usable: " + why);
-          ok = false;
-        }
-        r.name = *s;
-      } else {
-        ok = false;
-      }
-    } else {
-      report(tbl.source(), "a [[route]] needs a name");
-      ok = false;
-    }
+    bool ok = read_route_name(tbl, r);
     auto label = "route '" + r.name + "'";
-    std::string chosen_key;
-    // Exactly one of handler / exec / plugin; a second one is reported
-    // where it stands in the file.
+    ok = read_handler(tbl, r, label) && ok;
+    ok = read_env(tbl, r, label) && ok;
+    ok = read_route_options(tbl, r, label) && ok;
+    if (!ok)
+      return std::nullopt;
+    return r;
+  }
+
+  bool read_route_name(const toml::table& tbl, route_config& r) {
+    auto n = tbl.get("name");
+    if (n == nullptr) {
+      report(tbl.source(), "a [[route]] needs a name");
+      return false;
+    }
+    auto s = string(*n, "route.name");
+    if (!s)
+      return false;
+    r.name = *s;
+    if (s->empty()) {
+      report(n->source(), "route.name must not be empty");
+      return false;
+    }
+    if (auto why = core::route_name_problem(*s); !why.empty()) {
+      report(n->source(), "route.name is not usable: " + why);
+      return false;
+    }
+    return true;
+  }
+
+  /// Reads exactly one of handler / exec / plugin; a second one is
+  /// reported where it stands in the file. False if none is usable.
+  bool read_handler(const toml::table& tbl, route_config& r,
+                    const std::string& label) {
     std::vector<std::pair<std::string_view, const toml::node*>> present;
     for (auto key : {"handler", "exec", "plugin"})
       if (auto n = tbl.get(key))
         present.emplace_back(key, n);
+    if (present.empty()) {
+      report(tbl.source(), label + " needs one of handler, exec or plugin");
+      return false;
+    }
     std::sort(present.begin(), present.end(), [](auto& x, auto& y) {
       auto& a = x.second->source().begin;
       auto& b = y.second->source().begin;
       return a.line != b.line ? a.line < b.line : a.column < b.column;
     });
-    const toml::node* chosen = nullptr;
-    for (auto& [key, n] : present) {
-      if (chosen != nullptr) {
-        report(n->source(), label + " has both " + chosen_key + " and "
-                              + std::string{key}
-                              + " (choose one of handler, exec, plugin)");
-        ok = false;
-        continue;
-      }
-      chosen = n;
-      chosen_key = std::string{key};
-      r.handler_position = at(n->source());
-      if (key == "handler") {
-        r.kind = handler_kind::builtin;
-        if (auto s = string(*n, label + " handler"))
-          r.builtin = *s;
-        else
-          ok = false;
-      } else if (key == "plugin") {
-        r.kind = handler_kind::plugin;
-        if (auto s = string(*n, label + " plugin"))
-          r.plugin = resolve_if_path(*s);
-        else
-          ok = false;
+    auto [key, n] = present.front();
+    for (size_t i = 1; i < present.size(); ++i)
+      report(present[i].second->source(),
+             label + " has both " + std::string{key} + " and "
+               + std::string{present[i].first}
+               + " (choose one of handler, exec, plugin)");
+    r.handler_position = at(n->source());
+    auto ok = present.size() == 1;
+    if (key == "handler") {
+      r.kind = handler_kind::builtin;
+      auto s = string(*n, label + " handler");
+      r.builtin = s.value_or("");
+      return s && ok;
+    }
+    if (key == "plugin") {
+      r.kind = handler_kind::plugin;
+      auto s = string(*n, label + " plugin");
+      r.plugin = resolve_if_path(s.value_or(""));
+      return s && ok;
+    }
+    r.kind = handler_kind::exec;
+    return read_exec(*n, r, label) && ok;
+  }
+
+  /// Reads `exec = [...]`; the program is resolved like a plugin path.
+  bool read_exec(const toml::node& n, route_config& r,
+                 const std::string& label) {
+    auto arr = n.as_array();
+    if (!arr || arr->empty()) {
+      report(n.source(), label
+                           + " exec must be a non-empty array of strings "
+                             "(the program and its arguments)");
+      return false;
+    }
+    bool ok = true;
+    for (auto&& elem : *arr) {
+      if (auto s = elem.as_string()) {
+        r.argv.push_back(r.argv.empty() ? resolve_if_path(s->get())
+                                        : s->get());
       } else {
-        r.kind = handler_kind::exec;
-        auto arr = n->as_array();
-        if (!arr || arr->empty()) {
-          report(n->source(), label
-                                + " exec must be a non-empty array of "
-                                  "strings (the program and its arguments)");
-          ok = false;
-        } else {
-          for (auto&& elem : *arr) {
-            if (auto s = elem.as_string()) {
-              r.argv.push_back(r.argv.empty() ? resolve_if_path(s->get())
-                                              : s->get());
-            } else {
-              report(elem.source(), label + " exec arguments must be "
-                                            "strings, not "
-                                      + type_of(elem));
-              ok = false;
-            }
-          }
-        }
-      }
-    }
-    if (chosen == nullptr) {
-      report(tbl.source(), label + " needs one of handler, exec or plugin");
-      ok = false;
-    }
-    if (auto n = tbl.get("env")) {
-      if (r.kind != handler_kind::exec || chosen == nullptr) {
-        report(n->source(), label + " env is only for exec routes");
-        ok = false;
-      } else if (auto t = n->as_table()) {
-        for (auto&& [key, value] : *t) {
-          if (auto s = string(value, label + " env." + std::string{key.str()}))
-            r.env.emplace(std::string{key.str()}, *s);
-          else
-            ok = false;
-        }
-      } else {
-        report(n->source(),
-               label + " env must be a table, not " + type_of(*n));
+        report(elem.source(), label + " exec arguments must be strings, not "
+                                + type_of(elem));
         ok = false;
       }
     }
-    if (auto n = tbl.get("workers")) {
-      if (auto i = integer_in(*n, label + " workers", 1, bounds::max_workers))
-        r.workers = static_cast<size_t>(*i);
+    return ok;
+  }
+
+  /// Reads `env`, which only an exec route may have.
+  bool read_env(const toml::table& tbl, route_config& r,
+                const std::string& label) {
+    auto n = tbl.get("env");
+    if (n == nullptr)
+      return true;
+    // No handler form at all leaves the kind builtin.
+    if (r.kind != handler_kind::exec) {
+      report(n->source(), label + " env is only for exec routes");
+      return false;
+    }
+    auto t = n->as_table();
+    if (!t) {
+      report(n->source(), label + " env must be a table, not " + type_of(*n));
+      return false;
+    }
+    bool ok = true;
+    for (auto&& [key, value] : *t) {
+      if (auto s = string(value, label + " env." + std::string{key.str()}))
+        r.env.emplace(std::string{key.str()}, *s);
       else
         ok = false;
     }
-    if (auto n = tbl.get("policy")) {
-      if (auto s = string(*n, label + " policy")) {
-        if (auto p = core::parse_policy_kind(*s)) {
-          r.policy = *p;
-        } else {
-          report(n->source(), label + " policy '" + *s
-                                + "' is unknown (round_robin, random, "
-                                  "least_loaded, consistent_hash, "
-                                  "broadcast)");
-          ok = false;
-        }
-      } else {
-        ok = false;
-      }
+    return ok;
+  }
+
+  /// Reads workers, policy and the per-route limits.
+  bool read_route_options(const toml::table& tbl, route_config& r,
+                          const std::string& label) {
+    bool ok = true;
+    auto read = [&](const char* key, auto fun) {
+      if (auto n = tbl.get(key))
+        ok = fun(*n) && ok;
+    };
+    read("workers", [&](const toml::node& n) {
+      auto i = integer_in(n, label + " workers", 1, bounds::max_workers);
+      r.workers = static_cast<size_t>(i.value_or(1));
+      return i.has_value();
+    });
+    read("policy", [&](const toml::node& n) { return read_policy(n, r, label); });
+    read("timeout", [&](const toml::node& n) {
+      r.timeout = duration(n, label + " timeout");
+      return r.timeout.has_value();
+    });
+    read("max_in_flight", [&](const toml::node& n) {
+      r.max_in_flight = integer_in(n, label + " max_in_flight", 1,
+                                   bounds::max_in_flight);
+      return r.max_in_flight.has_value();
+    });
+    read("max_payload", [&](const toml::node& n) {
+      r.max_payload = size(n, label + " max_payload");
+      return r.max_payload.has_value();
+    });
+    return ok;
+  }
+
+  bool read_policy(const toml::node& n, route_config& r,
+                   const std::string& label) {
+    auto s = string(n, label + " policy");
+    if (!s)
+      return false;
+    if (auto p = core::parse_policy_kind(*s)) {
+      r.policy = *p;
+      return true;
     }
-    if (auto n = tbl.get("timeout")) {
-      if (auto d = duration(*n, label + " timeout"))
-        r.timeout = *d;
-      else
-        ok = false;
-    }
-    if (auto n = tbl.get("max_in_flight")) {
-      if (auto i = integer_in(*n, label + " max_in_flight", 1,
-                              bounds::max_in_flight))
-        r.max_in_flight = *i;
-      else
-        ok = false;
-    }
-    if (auto n = tbl.get("max_payload")) {
-      if (auto x = size(*n, label + " max_payload"))
-        r.max_payload = *x;
-      else
-        ok = false;
-    }
-    if (!ok)
-      return std::nullopt;
-    return r;
+    report(n.source(), label + " policy '" + *s
+                         + "' is unknown (round_robin, random, least_loaded, "
+                           "consistent_hash, broadcast)");
+    return false;
   }
 
   /// Reads `root[key]`, which must be an array of tables, with `one` per
