@@ -145,6 +145,13 @@ TEST_CASE("plan_node refuses two plugins that add the same name") {
                                  "already has"));
 }
 
+TEST_CASE("plan_node refuses a plugin route without a handler factory") {
+  scratch s;
+  auto x = only_problem(s, names_route("a,<nohandler>"));
+  CHECK(pos(x) == "3:10");
+  CHECK_THAT(x.message, Contains("'nohandler' without a handler factory"));
+}
+
 TEST_CASE("a plugin with a bad name contributes no route at all") {
   scratch s;
   auto plan = plan_file(s.write("node.toml", names_route("a,a")));

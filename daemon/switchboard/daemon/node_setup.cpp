@@ -187,7 +187,7 @@ private:
     // All or nothing: a plugin with one bad name adds no route.
     auto ok = true;
     for (auto& [name, h] : *routes)
-      ok = check_plugin_route(r, label, name) && ok;
+      ok = check_plugin_route(r, label, name, h) && ok;
     if (!ok)
       return;
     for (auto& [name, h] : *routes)
@@ -197,10 +197,18 @@ private:
   /// Whether `name`, added by the plugin of `r`, is a usable route name
   /// that no other route has; reports it if not.
   bool check_plugin_route(const config::route_config& r,
-                          const std::string& label, const std::string& name) {
+                          const std::string& label, const std::string& name,
+                          const handler& h) {
     auto prefix = label + ": plugin '" + r.plugin + "' adds a route ";
     if (auto why = core::route_name_problem(name); !why.empty()) {
       problem(r, prefix + "with an unusable name: " + why);
+      return false;
+    }
+    // Workers are made from the factory; a handler of existing actors
+    // (`handler::from_actors`) or an empty one has none.
+    if (!h.factory()) {
+      problem(r, prefix + "named '" + name + "' without a handler factory "
+                   + "(a plugin's handlers must be functions, not actors)");
       return false;
     }
     auto here = "the plugin of route '" + r.name + "' (line "

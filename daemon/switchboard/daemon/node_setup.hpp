@@ -27,7 +27,8 @@ struct node_plan {
 /// up in PATH); a plugin that fails to load or lacks its entry point, or
 /// whose routes include a name that `core::route_name_problem` refuses or
 /// that another route (of the configuration or of a plugin, or of the
-/// same plugin) already has, in which case none of its routes is planned;
+/// same plugin) already has, or a handler without a factory, in which case
+/// none of its routes is planned;
 /// route options the router would refuse (`core::validate`); a `[tls]`
 /// file that cannot be opened for reading (or is a directory). Problems
 /// come in document order. Route options come from the route, else from

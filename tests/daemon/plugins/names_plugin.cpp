@@ -1,6 +1,7 @@
 // A test plugin that adds the routes its configured name lists: the name
 // "a,b,a" adds routes "a", "b" and "a". "<empty>" stands for an empty name,
-// "<newline>" for a name holding a line feed. Every route echoes.
+// "<newline>" for a name holding a line feed. Every route echoes, except
+// that "<nohandler>" adds a route "nohandler" with an empty handler.
 
 #include <string>
 
@@ -24,8 +25,11 @@ switchboard_plugin_init(switchboard::daemon::plugin_context& ctx) {
   size_t start = 0;
   for (;;) {
     auto comma = list.find(',', start);
-    ctx.add(decode(list.substr(start, comma - start)),
-            [](std::string x) { return x; });
+    auto name = list.substr(start, comma - start);
+    if (name == "<nohandler>")
+      ctx.add("nohandler", switchboard::handler{});
+    else
+      ctx.add(decode(name), [](std::string x) { return x; });
     if (comma == std::string::npos)
       break;
     start = comma + 1;
