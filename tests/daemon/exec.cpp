@@ -276,8 +276,9 @@ TEST_CASE("a call whose deadline passes while it waits for a child gets "
     REQUIRE(!r);
     CHECK(code_of(r.error()) == error_code::timeout);
   }
-  // Only the first call ever ran a child.
-  CHECK(lines_in(starts) == 1);
+  // Only the first call ran a child (none, if the machine was so slow that
+  // even the first had passed its deadline when its turn came).
+  CHECK(lines_in(starts) <= 1);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
@@ -336,7 +337,7 @@ TEST_CASE("a grandchild is killed with its group when the child times out") {
                         {{"/bin/sh", "-c",
                           "sleep 30 & echo $! > \"$0\"; wait", pid_file},
                          {}},
-                        500ms));
+                        1s));
     auto out = n.call("stuck", "");
     REQUIRE(!out);
     CHECK(code_of(out.error()) == error_code::timeout);
