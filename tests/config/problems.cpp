@@ -594,7 +594,7 @@ TEST_CASE("a rendered problem names the source given to parse_config") {
   REQUIRE(result.problems.size() == 1);
   CHECK(to_string(result.problems[0])
         == "conf/edge.toml:2:1: unknown key 'nmae' in [node] (known: name, "
-           "listen, drain, scheduler)");
+           "listen, insecure, drain, scheduler)");
 }
 
 TEST_CASE("a rendered syntax error names the source given to parse_config") {

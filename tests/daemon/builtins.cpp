@@ -64,3 +64,19 @@ TEST_CASE("sleep replies after the duration, or times out past the deadline") {
   REQUIRE(!bad);
   CHECK(code_of(bad.error()) == error_code::bad_request);
 }
+
+TEST_CASE("sleep refuses a duration that would overflow its timer") {
+  node n;
+  add_builtin(n, "sleep", 300ms);
+  for (auto text : {"9223372036854775807ns", "8761h"}) {
+    auto out = n.call("sleep", text);
+    REQUIRE(!out);
+    CHECK(code_of(out.error()) == error_code::bad_request);
+    CHECK(message_of(out.error()).find("is longer than 8760h")
+          != std::string::npos);
+  }
+  // The longest duration is accepted; the route's deadline ends the call.
+  auto longest = n.call("sleep", "8760h");
+  REQUIRE(!longest);
+  CHECK(code_of(longest.error()) == error_code::timeout);
+}

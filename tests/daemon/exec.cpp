@@ -5,7 +5,9 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <fstream>
 #include <optional>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -193,4 +196,165 @@ TEST_CASE("a child that exits without reading its input does not hurt the node")
     REQUIRE(out);
     CHECK(out->empty());
   }
+}
+
+namespace {
+
+/// Calls `route` `n` times at once; waits for every reply (each bounded by
+/// the route's deadline).
+std::vector<caf::expected<std::string>>
+call_concurrently(node& n, const std::string& route, size_t count) {
+  caf::scoped_actor waiter{*n.sys};
+  auto dest = caf::actor{waiter};
+  auto ref = n.sb->ref();
+  for (size_t i = 0; i < count; ++i)
+    n.sys->spawn([=](caf::event_based_actor* self) {
+      ref.call(self, route, std::string{})
+        .then(
+          [self, dest](std::string out) {
+            self->send(dest, std::move(out));
+            self->quit();
+          },
+          [self, dest](caf::error& err) {
+            self->send(dest, err);
+            self->quit();
+          });
+      return caf::behavior{[](int32_t) {}};
+    });
+  std::vector<caf::expected<std::string>> results;
+  for (size_t i = 0; i < count; ++i)
+    waiter->receive(
+      [&](std::string& out) { results.emplace_back(std::move(out)); },
+      [&](caf::error& err) { results.emplace_back(std::move(err)); });
+  return results;
+}
+
+size_t lines_in(const std::string& path) {
+  std::ifstream in{path};
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);)
+    ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("an exec route with one worker runs one child at a time and "
+          "answers every call") {
+  auto dir = temp_dir();
+  // mkdir is atomic: a child that finds the lock taken overlaps another.
+  auto script = "if mkdir \"$0/lock\" 2>/dev/null; then :; else "
+                "echo overlap >> \"$0/overlaps\"; fi; "
+                "echo started >> \"$0/starts\"; sleep 0.05; "
+                "rmdir \"$0/lock\" 2>/dev/null; echo done";
+  node n;
+  REQUIRE(!n.add_exec("serial", {{"/bin/sh", "-c", script, dir}, {}}, 30s, 1));
+  auto results = call_concurrently(n, "serial", 10);
+  REQUIRE(results.size() == 10);
+  for (auto& r : results) {
+    REQUIRE(r);
+    CHECK(*r == "done\n");
+  }
+  CHECK(lines_in(dir + "/starts") == 10);
+  CHECK(lines_in(dir + "/overlaps") == 0);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("a call whose deadline passes while it waits for a child gets "
+          "timeout and never starts one") {
+  auto dir = temp_dir();
+  auto starts = dir + "/starts";
+  node n;
+  REQUIRE(!n.add_exec("slow",
+                      {{"/bin/sh", "-c", "echo started >> \"$0\"; exec sleep 30",
+                        starts},
+                       {}},
+                      500ms, 1));
+  auto results = call_concurrently(n, "slow", 3);
+  REQUIRE(results.size() == 3);
+  for (auto& r : results) {
+    REQUIRE(!r);
+    CHECK(code_of(r.error()) == error_code::timeout);
+  }
+  // Only the first call ran a child (none, if the machine was so slow that
+  // even the first had passed its deadline when its turn came).
+  CHECK(lines_in(starts) <= 1);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("a background grandchild holding stdout open does not delay the "
+          "reply, and is killed with its process group") {
+  auto dir = temp_dir();
+  auto pid_file = dir + "/grandchild";
+  // The test adopts orphans, so it can reap the grandchild and see how it
+  // ended.
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  pid_t grandchild = 0;
+  {
+    node n;
+    REQUIRE(!n.add_exec("bg",
+                        {{"/bin/sh", "-c",
+                          "sleep 30 & echo $! > \"$0\"; echo hi", pid_file},
+                         {}},
+                        20s));
+    auto started = std::chrono::steady_clock::now();
+    auto out = n.call("bg", "");
+    auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE(out);
+    CHECK(*out == "hi\n");
+    CHECK(took < 10s);
+    std::ifstream{pid_file} >> grandchild;
+    REQUIRE(grandchild > 0);
+    // The grandchild was killed before the reply; it is (or will be) an
+    // orphan of this process. Wait for it, bounded.
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, grandchild, 0));
+    if (fd >= 0) {
+      pollfd pfd{fd, POLLIN, 0};
+      CHECK(::poll(&pfd, 1, 5000) == 1);
+      ::close(fd);
+    }
+  }
+  int status = 0;
+  auto reaped = ::waitpid(grandchild, &status, WNOHANG);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  if (reaped == grandchild) {
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+  }
+  CHECK(::kill(grandchild, 0) == -1);
+  CHECK(errno == ESRCH);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("a grandchild is killed with its group when the child times out") {
+  auto dir = temp_dir();
+  auto pid_file = dir + "/grandchild";
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  pid_t grandchild = 0;
+  {
+    node n;
+    REQUIRE(!n.add_exec("stuck",
+                        {{"/bin/sh", "-c",
+                          "sleep 30 & echo $! > \"$0\"; wait", pid_file},
+                         {}},
+                        1s));
+    auto out = n.call("stuck", "");
+    REQUIRE(!out);
+    CHECK(code_of(out.error()) == error_code::timeout);
+    std::ifstream{pid_file} >> grandchild;
+    REQUIRE(grandchild > 0);
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, grandchild, 0));
+    if (fd >= 0) {
+      pollfd pfd{fd, POLLIN, 0};
+      CHECK(::poll(&pfd, 1, 5000) == 1);
+      ::close(fd);
+    }
+  }
+  int status = 0;
+  if (::waitpid(grandchild, &status, WNOHANG) == grandchild)
+    CHECK(WTERMSIG(status) == SIGKILL);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  CHECK(::kill(grandchild, 0) == -1);
+  CHECK(errno == ESRCH);
+  std::system(("rm -rf '" + dir + "'").c_str());
 }

@@ -1,5 +1,7 @@
 #include "switchboard/config/node_config.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +16,8 @@
 #include <sstream>
 
 #include <toml++/toml.h>
+
+#include "switchboard/core/route_name.hpp"
 
 namespace switchboard::config {
 
@@ -86,18 +90,66 @@ scaled_number(std::string_view x,
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view x) {
   constexpr uint64_t ns_per_s = 1000ull * 1000 * 1000;
+  // scaled_number checks the digits and the product with the unit against
+  // the bound, so neither the accumulation nor the scaling can wrap.
   auto n = scaled_number(x,
                          {{"ns", 1},
                           {"us", 1000},
-                          {"ms", 1000 * 1000},
+                          {"ms", 1000ull * 1000},
                           {"s", ns_per_s},
                           {"m", 60 * ns_per_s},
                           {"h", 3600 * ns_per_s}},
-                         static_cast<uint64_t>(
-                           std::numeric_limits<int64_t>::max()));
+                         static_cast<uint64_t>(bounds::max_duration.count()));
   if (!n)
     return std::nullopt;
   return std::chrono::nanoseconds{static_cast<int64_t>(*n)};
+}
+
+namespace {
+
+/// Whether `x` is a number and a known unit that only fails for being
+/// longer than `bounds::max_duration`.
+bool too_long(std::string_view x) {
+  auto digits = x.find_first_not_of("0123456789");
+  return !parse_duration(x) && digits != 0 && digits != std::string_view::npos
+         && parse_duration("0" + std::string{x.substr(digits)});
+}
+
+std::string longest_duration_text() {
+  using std::chrono::hours;
+  return std::to_string(
+           std::chrono::duration_cast<hours>(bounds::max_duration).count())
+         + "h";
+}
+
+} // namespace
+
+std::string duration_problem(std::string_view x) {
+  if (parse_duration(x))
+    return {};
+  auto quoted = "'" + std::string{x} + "'";
+  if (too_long(x))
+    return quoted + " is longer than " + longest_duration_text()
+           + ", the longest duration";
+  return quoted + " is not a duration (e.g. \"250ms\", \"5s\", \"1m\")";
+}
+
+bool is_loopback(std::string_view host) {
+  std::string h{host};
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  if (h == "localhost")
+    return true;
+  in_addr v4;
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  if (::inet_pton(AF_INET6, h.c_str(), &v6) != 1)
+    return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6))
+    return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
 }
 
 std::optional<uint64_t> parse_size(std::string_view x) {
@@ -160,6 +212,16 @@ std::string duration_text(std::chrono::nanoseconds x) {
   return std::to_string(n) + "ns";
 }
 
+/// Renders a size in the largest binary unit that holds it exactly.
+std::string size_text(uint64_t x) {
+  for (auto [name, scale] : {std::pair<const char*, uint64_t>{"GiB", 1ull << 30},
+                             {"MiB", 1ull << 20},
+                             {"KiB", 1ull << 10}})
+    if (x != 0 && x % scale == 0)
+      return std::to_string(x / scale) + name;
+  return std::to_string(x) + "B";
+}
+
 /// Whether `source` names a file (and not, say, `<built-in default>`).
 bool names_a_file(const std::string& source) {
   return !(source.size() >= 2 && source.front() == '<' && source.back() == '>');
@@ -186,6 +248,14 @@ public:
     if (!base_dir_ || p.is_absolute())
       return x;
     return (*base_dir_ / p).string();
+  }
+
+  /// Like `resolve`, but a bare name (no `/`) is kept as written: it is
+  /// looked up (PATH, dlopen's search), not taken from the directory.
+  std::string resolve_if_path(const std::string& x) const {
+    if (x.find('/') == std::string::npos)
+      return x;
+    return resolve(x);
   }
 
   source_position at(const toml::source_region& r) const {
@@ -226,34 +296,72 @@ public:
     return std::nullopt;
   }
 
-  std::optional<int64_t> positive(const toml::node& n,
-                                  const std::string& what) {
-    auto i = n.as_integer();
-    if (!i) {
-      report(n.source(), what + " must be an integer, not " + type_of(n));
-      return std::nullopt;
-    }
-    if (i->get() < 1) {
-      report(n.source(),
-             what + " must be at least 1, not " + std::to_string(i->get()));
-      return std::nullopt;
-    }
-    return i->get();
-  }
-
   std::optional<std::chrono::nanoseconds> duration(const toml::node& n,
                                                    const std::string& what) {
     auto s = string(n, what);
     if (!s)
       return std::nullopt;
     auto d = parse_duration(*s);
-    if (!d || d->count() <= 0) {
+    if (d && d->count() > 0)
+      return d;
+    if (too_long(*s))
+      report(n.source(), what + " " + duration_problem(*s));
+    else
       report(n.source(), what + " '" + *s
                            + "' is not a positive duration (e.g. \"250ms\", "
                              "\"5s\", \"1m\")");
+    return std::nullopt;
+  }
+
+  /// A duration of at least `min`.
+  std::optional<std::chrono::nanoseconds>
+  duration_at_least(const toml::node& n, const std::string& what,
+                    std::chrono::nanoseconds min) {
+    auto d = duration(n, what);
+    if (d && *d < min) {
+      report(n.source(), what + " '" + n.as_string()->get()
+                           + "' must be at least " + duration_text(min));
       return std::nullopt;
     }
     return d;
+  }
+
+  /// An integer in [lo, hi].
+  std::optional<int64_t> integer_in(const toml::node& n,
+                                    const std::string& what, int64_t lo,
+                                    int64_t hi) {
+    auto i = n.as_integer();
+    if (!i) {
+      report(n.source(), what + " must be an integer, not " + type_of(n));
+      return std::nullopt;
+    }
+    auto v = i->get();
+    if (v < lo || v > hi) {
+      report(n.source(), what + " must be at " + (v < lo ? "least " : "most ")
+                           + std::to_string(v < lo ? lo : hi) + ", not "
+                           + std::to_string(v));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  /// Whether the size `x` (the value of `n`) lies in [lo, hi]; reports it
+  /// if not.
+  bool size_in(const toml::node& n, const std::string& what, uint64_t x,
+               uint64_t lo, uint64_t hi) {
+    if (x >= lo && x <= hi)
+      return true;
+    report(n.source(), what + " '" + n.as_string()->get() + "' must be at "
+                         + (x < lo ? "least " : "most ")
+                         + size_text(x < lo ? lo : hi));
+    return false;
+  }
+
+  std::optional<bool> boolean(const toml::node& n, const std::string& what) {
+    if (auto b = n.as_boolean())
+      return b->get();
+    report(n.source(), what + " must be a boolean, not " + type_of(n));
+    return std::nullopt;
   }
 
   std::optional<uint64_t> size(const toml::node& n, const std::string& what) {
@@ -290,7 +398,8 @@ public:
   }
 
   void read_node(const toml::table& tbl, node_config& cfg) {
-    check_keys(tbl, "[node]", {"name", "listen", "drain", "scheduler"});
+    check_keys(tbl, "[node]",
+               {"name", "listen", "insecure", "drain", "scheduler"});
     if (auto n = tbl.get("name"))
       if (auto s = string(*n, "node.name")) {
         if (s->empty())
@@ -300,13 +409,17 @@ public:
       }
     if (auto n = tbl.get("listen"))
       if (auto s = string(*n, "node.listen")) {
-        if (auto hp = parse_host_port(*s))
+        if (auto hp = parse_host_port(*s)) {
           cfg.listen = *hp;
-        else
+          cfg.listen_position = at(n->source());
+        } else
           report(n->source(), "node.listen '" + *s
                                 + "' is not HOST:PORT (e.g. "
                                   "\"127.0.0.1:7700\", port 0 = any)");
       }
+    if (auto n = tbl.get("insecure"))
+      if (auto b = boolean(*n, "node.insecure"))
+        cfg.insecure = *b;
     if (auto n = tbl.get("drain"))
       if (auto d = duration(*n, "node.drain"))
         cfg.drain = *d;
@@ -326,7 +439,8 @@ public:
       if (auto d = duration(*n, "limits.timeout"))
         lim.timeout = *d;
     if (auto n = tbl.get("max_in_flight"))
-      if (auto i = positive(*n, "limits.max_in_flight"))
+      if (auto i = integer_in(*n, "limits.max_in_flight", 1,
+                              bounds::max_in_flight))
         lim.max_in_flight = *i;
     if (auto n = tbl.get("max_payload"))
       if (auto x = size(*n, "limits.max_payload"))
@@ -335,21 +449,30 @@ public:
 
   void read_mesh(const toml::table& tbl, mesh_config& mesh) {
     check_keys(tbl, "[mesh]",
-               {"heartbeat", "peer_timeout", "retry_max", "max_batch"});
+               {"heartbeat", "peer_timeout", "retry_max", "max_batch",
+                "max_batch_bytes", "link_max_in_flight", "max_advert_routes"});
+    read_mesh_timing(tbl, mesh);
+    read_mesh_limits(tbl, mesh);
+  }
+
+  /// heartbeat, peer_timeout (at least twice heartbeat) and retry_max.
+  void read_mesh_timing(const toml::table& tbl, mesh_config& mesh) {
     // A value that is present but bad skips the rule that relates it to
     // another one: the value itself is reported already.
     bool heartbeat_ok = true;
     bool peer_timeout_ok = true;
     auto heartbeat = tbl.get("heartbeat");
     if (heartbeat) {
-      if (auto d = duration(*heartbeat, "mesh.heartbeat"))
+      if (auto d = duration_at_least(*heartbeat, "mesh.heartbeat",
+                                     bounds::min_heartbeat))
         mesh.heartbeat = *d;
       else
         heartbeat_ok = false;
     }
     auto peer_timeout = tbl.get("peer_timeout");
     if (peer_timeout) {
-      if (auto d = duration(*peer_timeout, "mesh.peer_timeout"))
+      if (auto d = duration_at_least(*peer_timeout, "mesh.peer_timeout",
+                                     bounds::min_peer_timeout))
         mesh.peer_timeout = *d;
       else
         peer_timeout_ok = false;
@@ -376,15 +499,27 @@ public:
     if (auto n = tbl.get("retry_max"))
       if (auto d = duration(*n, "mesh.retry_max"))
         mesh.retry_max = *d;
+  }
+
+  /// What one batch, one peer's calls and one peer's advertisement may
+  /// hold.
+  void read_mesh_limits(const toml::table& tbl, mesh_config& mesh) {
     if (auto n = tbl.get("max_batch"))
-      if (auto i = positive(*n, "mesh.max_batch")) {
-        if (*i > max_batch_limit)
-          report(n->source(), "mesh.max_batch must be at most "
-                                + std::to_string(max_batch_limit) + ", not "
-                                + std::to_string(*i));
-        else
-          mesh.max_batch = static_cast<size_t>(*i);
-      }
+      if (auto i = integer_in(*n, "mesh.max_batch", 1, max_batch_limit))
+        mesh.max_batch = static_cast<size_t>(*i);
+    if (auto n = tbl.get("max_batch_bytes"))
+      if (auto x = size(*n, "mesh.max_batch_bytes"))
+        if (size_in(*n, "mesh.max_batch_bytes", *x, bounds::min_batch_bytes,
+                    bounds::max_batch_bytes))
+          mesh.max_batch_bytes = *x;
+    if (auto n = tbl.get("link_max_in_flight"))
+      if (auto i = integer_in(*n, "mesh.link_max_in_flight", 1,
+                              bounds::max_link_in_flight))
+        mesh.link_max_in_flight = *i;
+    if (auto n = tbl.get("max_advert_routes"))
+      if (auto i = integer_in(*n, "mesh.max_advert_routes", 1,
+                              bounds::max_advert_routes))
+        mesh.max_advert_routes = static_cast<size_t>(*i);
   }
 
   std::optional<peer_config> read_peer(const toml::table& tbl) {
@@ -450,149 +585,336 @@ public:
     return result;
   }
 
+  /// A non-empty string glob.
+  std::optional<std::string> glob(const toml::node& n,
+                                  const std::string& what) {
+    auto s = string(n, what);
+    if (s && s->empty()) {
+      report(n.source(), what + " must not be empty");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<allow_rule> read_allow(const toml::table& tbl) {
+    check_keys(tbl, "[[allow]]", {"identity", "call", "peer"});
+    allow_rule rule;
+    rule.position = at(tbl.source());
+    bool ok = true;
+    if (auto n = tbl.get("identity")) {
+      auto s = glob(*n, "allow.identity");
+      ok = ok && s.has_value();
+      rule.identity = s.value_or("");
+    } else {
+      report(tbl.source(), "an [[allow]] needs identity = \"GLOB\" (the "
+                           "certificate's common name, e.g. \"billing-*\")");
+      ok = false;
+    }
+    if (auto n = tbl.get("call"))
+      ok = read_allow_calls(*n, rule) && ok;
+    if (auto n = tbl.get("peer")) {
+      auto b = boolean(*n, "allow.peer");
+      ok = ok && b.has_value();
+      rule.peer = b.value_or(false);
+    }
+    if (!ok)
+      return std::nullopt;
+    return rule;
+  }
+
+  bool read_allow_calls(const toml::node& n, allow_rule& rule) {
+    auto arr = n.as_array();
+    if (!arr) {
+      report(n.source(), "allow.call must be an array of route globs, not "
+                           + type_of(n));
+      return false;
+    }
+    bool ok = true;
+    for (auto&& elem : *arr) {
+      if (auto s = glob(elem, "allow.call entry"))
+        rule.call.push_back(*s);
+      else
+        ok = false;
+    }
+    return ok;
+  }
+
   std::optional<route_config> read_route(const toml::table& tbl) {
     check_keys(tbl, "[[route]]",
                {"name", "handler", "exec", "plugin", "workers", "policy",
                 "timeout", "max_in_flight", "max_payload", "env"});
     route_config r;
     r.position = at(tbl.source());
-    bool ok = true;
-    if (auto n = tbl.get("name")) {
-      if (auto s = string(*n, "route.name")) {
-        if (s->empty()) {
-          report(n->source(), "route.name must not be empty");
-          ok = false;
-        }
-        r.name = *s;
-      } else {
-        ok = false;
-      }
-    } else {
-      report(tbl.source(), "a [[route]] needs a name");
-      ok = false;
-    }
+    bool ok = read_route_name(tbl, r);
     auto label = "route '" + r.name + "'";
-    std::string chosen_key;
-    // Exactly one of handler / exec / plugin; a second one is reported
-    // where it stands in the file.
+    ok = read_handler(tbl, r, label) && ok;
+    ok = read_env(tbl, r, label) && ok;
+    ok = read_route_options(tbl, r, label) && ok;
+    if (!ok)
+      return std::nullopt;
+    return r;
+  }
+
+  bool read_route_name(const toml::table& tbl, route_config& r) {
+    auto n = tbl.get("name");
+    if (n == nullptr) {
+      report(tbl.source(), "a [[route]] needs a name");
+      return false;
+    }
+    auto s = string(*n, "route.name");
+    if (!s)
+      return false;
+    r.name = *s;
+    if (s->empty()) {
+      report(n->source(), "route.name must not be empty");
+      return false;
+    }
+    if (auto why = core::route_name_problem(*s); !why.empty()) {
+      report(n->source(), "route.name is not usable: " + why);
+      return false;
+    }
+    return true;
+  }
+
+  /// Reads exactly one of handler / exec / plugin; a second one is
+  /// reported where it stands in the file. False if none is usable.
+  bool read_handler(const toml::table& tbl, route_config& r,
+                    const std::string& label) {
     std::vector<std::pair<std::string_view, const toml::node*>> present;
     for (auto key : {"handler", "exec", "plugin"})
       if (auto n = tbl.get(key))
         present.emplace_back(key, n);
+    if (present.empty()) {
+      report(tbl.source(), label + " needs one of handler, exec or plugin");
+      return false;
+    }
     std::sort(present.begin(), present.end(), [](auto& x, auto& y) {
       auto& a = x.second->source().begin;
       auto& b = y.second->source().begin;
       return a.line != b.line ? a.line < b.line : a.column < b.column;
     });
-    const toml::node* chosen = nullptr;
-    for (auto& [key, n] : present) {
-      if (chosen != nullptr) {
-        report(n->source(), label + " has both " + chosen_key + " and "
-                              + std::string{key}
-                              + " (choose one of handler, exec, plugin)");
-        ok = false;
-        continue;
-      }
-      chosen = n;
-      chosen_key = std::string{key};
-      r.handler_position = at(n->source());
-      if (key == "handler") {
-        r.kind = handler_kind::builtin;
-        if (auto s = string(*n, label + " handler"))
-          r.builtin = *s;
-        else
-          ok = false;
-      } else if (key == "plugin") {
-        r.kind = handler_kind::plugin;
-        if (auto s = string(*n, label + " plugin"))
-          r.plugin = *s;
-        else
-          ok = false;
+    auto [key, n] = present.front();
+    for (size_t i = 1; i < present.size(); ++i)
+      report(present[i].second->source(),
+             label + " has both " + std::string{key} + " and "
+               + std::string{present[i].first}
+               + " (choose one of handler, exec, plugin)");
+    r.handler_position = at(n->source());
+    auto ok = present.size() == 1;
+    if (key == "handler") {
+      r.kind = handler_kind::builtin;
+      auto s = string(*n, label + " handler");
+      r.builtin = s.value_or("");
+      return s && ok;
+    }
+    if (key == "plugin") {
+      r.kind = handler_kind::plugin;
+      auto s = string(*n, label + " plugin");
+      r.plugin = resolve_if_path(s.value_or(""));
+      return s && ok;
+    }
+    r.kind = handler_kind::exec;
+    return read_exec(*n, r, label) && ok;
+  }
+
+  /// Reads `exec = [...]`; the program is resolved like a plugin path.
+  bool read_exec(const toml::node& n, route_config& r,
+                 const std::string& label) {
+    auto arr = n.as_array();
+    if (!arr || arr->empty()) {
+      report(n.source(), label
+                           + " exec must be a non-empty array of strings "
+                             "(the program and its arguments)");
+      return false;
+    }
+    bool ok = true;
+    for (auto&& elem : *arr) {
+      if (auto s = elem.as_string()) {
+        r.argv.push_back(r.argv.empty() ? resolve_if_path(s->get())
+                                        : s->get());
       } else {
-        r.kind = handler_kind::exec;
-        auto arr = n->as_array();
-        if (!arr || arr->empty()) {
-          report(n->source(), label
-                                + " exec must be a non-empty array of "
-                                  "strings (the program and its arguments)");
-          ok = false;
-        } else {
-          for (auto&& elem : *arr) {
-            if (auto s = elem.as_string()) {
-              r.argv.push_back(s->get());
-            } else {
-              report(elem.source(), label + " exec arguments must be "
-                                            "strings, not "
-                                      + type_of(elem));
-              ok = false;
-            }
+        report(elem.source(), label + " exec arguments must be strings, not "
+                                + type_of(elem));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  /// Reads `env`, which only an exec route may have.
+  bool read_env(const toml::table& tbl, route_config& r,
+                const std::string& label) {
+    auto n = tbl.get("env");
+    if (n == nullptr)
+      return true;
+    // No handler form at all leaves the kind builtin.
+    if (r.kind != handler_kind::exec) {
+      report(n->source(), label + " env is only for exec routes");
+      return false;
+    }
+    auto t = n->as_table();
+    if (!t) {
+      report(n->source(), label + " env must be a table, not " + type_of(*n));
+      return false;
+    }
+    bool ok = true;
+    for (auto&& [key, value] : *t) {
+      if (auto s = string(value, label + " env." + std::string{key.str()}))
+        r.env.emplace(std::string{key.str()}, *s);
+      else
+        ok = false;
+    }
+    return ok;
+  }
+
+  /// Reads workers, policy and the per-route limits.
+  bool read_route_options(const toml::table& tbl, route_config& r,
+                          const std::string& label) {
+    bool ok = true;
+    auto read = [&](const char* key, auto fun) {
+      if (auto n = tbl.get(key))
+        ok = fun(*n) && ok;
+    };
+    read("workers", [&](const toml::node& n) {
+      auto i = integer_in(n, label + " workers", 1, bounds::max_workers);
+      r.workers = static_cast<size_t>(i.value_or(1));
+      return i.has_value();
+    });
+    read("policy", [&](const toml::node& n) { return read_policy(n, r, label); });
+    read("timeout", [&](const toml::node& n) {
+      r.timeout = duration(n, label + " timeout");
+      return r.timeout.has_value();
+    });
+    read("max_in_flight", [&](const toml::node& n) {
+      r.max_in_flight = integer_in(n, label + " max_in_flight", 1,
+                                   bounds::max_in_flight);
+      return r.max_in_flight.has_value();
+    });
+    read("max_payload", [&](const toml::node& n) {
+      r.max_payload = size(n, label + " max_payload");
+      return r.max_payload.has_value();
+    });
+    return ok;
+  }
+
+  bool read_policy(const toml::node& n, route_config& r,
+                   const std::string& label) {
+    auto s = string(n, label + " policy");
+    if (!s)
+      return false;
+    if (auto p = core::parse_policy_kind(*s)) {
+      r.policy = *p;
+      return true;
+    }
+    report(n.source(), label + " policy '" + *s
+                         + "' is unknown (round_robin, random, least_loaded, "
+                           "consistent_hash, broadcast)");
+    return false;
+  }
+
+  /// Reads `root[key]`, which must be an array of tables, with `one` per
+  /// table; `what` is its header (`[[route]]`).
+  template <class F>
+  void each_table(const toml::table& root, const char* key, const char* what,
+                  F one) {
+    auto n = root.get(key);
+    if (n == nullptr)
+      return;
+    auto arr = n->as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      report(n->source(), std::string{key} + " must be an array of tables ("
+                            + what + ")");
+      return;
+    }
+    for (auto&& elem : *arr)
+      one(*elem.as_table());
+  }
+
+  /// Reads `root[key]`, which must be a table, with `one`.
+  template <class F>
+  void a_table(const toml::table& root, const char* key, F one) {
+    auto n = root.get(key);
+    if (n == nullptr)
+      return;
+    if (auto t = n->as_table())
+      one(*t);
+    else
+      report(n->source(), std::string{key} + " must be a table ([" + key
+                            + "])");
+  }
+
+  void read_routes(const toml::table& root, node_config& cfg) {
+    std::set<std::string> names;
+    size_t count = 0;
+    each_table(root, "route", "[[route]]", [&](const toml::table& tbl) {
+      if (++count == bounds::max_routes + 1)
+        report(tbl.source(), "too many routes: a configuration holds at most "
+                               + std::to_string(bounds::max_routes));
+      // Duplicates are found even among routes with other problems.
+      bool duplicate = false;
+      if (auto name_node = tbl.get("name"))
+        if (auto name = name_node->as_string())
+          if (!name->get().empty() && !names.insert(name->get()).second) {
+            report(name_node->source(),
+                   "duplicate route name '" + name->get() + "'");
+            duplicate = true;
           }
-        }
+      auto r = read_route(tbl);
+      if (r && !duplicate)
+        cfg.routes.push_back(std::move(*r));
+    });
+  }
+
+  void read_peers(const toml::table& root, node_config& cfg) {
+    // Host names compare without case, as DNS does; "[::1]" and "::1" are
+    // the same host once parsed.
+    std::map<std::pair<std::string, uint16_t>, uint32_t> seen;
+    each_table(root, "peer", "[[peer]]", [&](const toml::table& tbl) {
+      auto p = read_peer(tbl);
+      if (!p)
+        return;
+      auto host = p->address.host;
+      std::transform(host.begin(), host.end(), host.begin(),
+                     [](unsigned char c) {
+                       return static_cast<char>(std::tolower(c));
+                     });
+      auto [i, added] = seen.emplace(std::make_pair(host, p->address.port),
+                                     p->position.line);
+      if (!added) {
+        problems_.push_back({p->position,
+                             "duplicate peer '" + to_string(p->address)
+                               + "' (already a [[peer]] at line "
+                               + std::to_string(i->second) + ")"});
+        return;
       }
-    }
-    if (chosen == nullptr) {
-      report(tbl.source(), label + " needs one of handler, exec or plugin");
-      ok = false;
-    }
-    if (auto n = tbl.get("env")) {
-      if (r.kind != handler_kind::exec || chosen == nullptr) {
-        report(n->source(), label + " env is only for exec routes");
-        ok = false;
-      } else if (auto t = n->as_table()) {
-        for (auto&& [key, value] : *t) {
-          if (auto s = string(value, label + " env." + std::string{key.str()}))
-            r.env.emplace(std::string{key.str()}, *s);
-          else
-            ok = false;
-        }
-      } else {
-        report(n->source(),
-               label + " env must be a table, not " + type_of(*n));
-        ok = false;
-      }
-    }
-    if (auto n = tbl.get("workers")) {
-      if (auto i = positive(*n, label + " workers"))
-        r.workers = static_cast<size_t>(*i);
-      else
-        ok = false;
-    }
-    if (auto n = tbl.get("policy")) {
-      if (auto s = string(*n, label + " policy")) {
-        if (auto p = core::parse_policy_kind(*s)) {
-          r.policy = *p;
-        } else {
-          report(n->source(), label + " policy '" + *s
-                                + "' is unknown (round_robin, random, "
-                                  "least_loaded, consistent_hash, "
-                                  "broadcast)");
-          ok = false;
-        }
-      } else {
-        ok = false;
-      }
-    }
-    if (auto n = tbl.get("timeout")) {
-      if (auto d = duration(*n, label + " timeout"))
-        r.timeout = *d;
-      else
-        ok = false;
-    }
-    if (auto n = tbl.get("max_in_flight")) {
-      if (auto i = positive(*n, label + " max_in_flight"))
-        r.max_in_flight = *i;
-      else
-        ok = false;
-    }
-    if (auto n = tbl.get("max_payload")) {
-      if (auto x = size(*n, label + " max_payload"))
-        r.max_payload = *x;
-      else
-        ok = false;
-    }
-    if (!ok)
-      return std::nullopt;
-    return r;
+      cfg.peers.push_back(std::move(*p));
+    });
+  }
+
+  void read_allows(const toml::table& root, node_config& cfg) {
+    each_table(root, "allow", "[[allow]]", [&](const toml::table& tbl) {
+      if (auto rule = read_allow(tbl))
+        cfg.allow.push_back(std::move(*rule));
+    });
+  }
+
+  /// The rules that relate `[tls]` to the rest: `[[allow]]` needs it, and
+  /// so does a `listen` beyond loopback unless `insecure` (protected mode).
+  void check_transport(const toml::table& root, const node_config& cfg) {
+    if (root.get("tls") != nullptr)
+      return; // a bad [tls] is reported already
+    for (auto& rule : cfg.allow)
+      problems_.push_back(
+        {rule.position, "[[allow]] needs [tls]: identities come from "
+                        "the certificates of TLS peers and clients"});
+    if (cfg.listen && !cfg.insecure && !is_loopback(cfg.listen->host))
+      problems_.push_back(
+        {cfg.listen_position,
+         "node.listen '" + to_string(*cfg.listen)
+           + "' is not a loopback address and there is no [tls]: plain "
+             "TCP has no authentication, so anyone who reaches it may call "
+             "every route and join the mesh; add [tls], or set [node] "
+             "insecure = true to accept that"});
   }
 
   load_result read(const toml::table& root) {
@@ -603,82 +925,17 @@ public:
     else
       cfg.name = "switchboard";
     check_keys(root, "the top level",
-               {"node", "limits", "route", "mesh", "peer", "tls"});
-    if (auto n = root.get("node")) {
-      if (auto t = n->as_table())
-        read_node(*t, cfg);
-      else
-        report(n->source(), "node must be a table ([node])");
-    }
-    if (auto n = root.get("limits")) {
-      if (auto t = n->as_table())
-        read_limits(*t, cfg.limits);
-      else
-        report(n->source(), "limits must be a table ([limits])");
-    }
-    if (auto n = root.get("route")) {
-      auto arr = n->as_array();
-      if (!arr || !arr->is_array_of_tables()) {
-        report(n->source(), "route must be an array of tables ([[route]])");
-      } else {
-        std::set<std::string> names;
-        for (auto&& elem : *arr) {
-          // Duplicates are found even among routes with other problems.
-          bool duplicate = false;
-          if (auto name_node = elem.as_table()->get("name"))
-            if (auto name = name_node->as_string())
-              if (!name->get().empty() && !names.insert(name->get()).second) {
-                report(name_node->source(),
-                       "duplicate route name '" + name->get() + "'");
-                duplicate = true;
-              }
-          auto r = read_route(*elem.as_table());
-          if (r && !duplicate)
-            cfg.routes.push_back(std::move(*r));
-        }
-      }
-    }
-    if (auto n = root.get("mesh")) {
-      if (auto t = n->as_table())
-        read_mesh(*t, cfg.mesh);
-      else
-        report(n->source(), "mesh must be a table ([mesh])");
-    }
-    if (auto n = root.get("peer")) {
-      auto arr = n->as_array();
-      if (!arr || !arr->is_array_of_tables()) {
-        report(n->source(), "peer must be an array of tables ([[peer]])");
-      } else {
-        // Host names compare without case, as DNS does; "[::1]" and "::1"
-        // are the same host once parsed.
-        std::map<std::pair<std::string, uint16_t>, uint32_t> seen;
-        for (auto&& elem : *arr) {
-          auto p = read_peer(*elem.as_table());
-          if (!p)
-            continue;
-          auto host = p->address.host;
-          std::transform(
-            host.begin(), host.end(), host.begin(),
-            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-          auto [i, added] = seen.emplace(std::make_pair(host, p->address.port),
-                                         p->position.line);
-          if (!added) {
-            problems_.push_back(
-              {p->position, "duplicate peer '" + to_string(p->address)
-                              + "' (already a [[peer]] at line "
-                              + std::to_string(i->second) + ")"});
-            continue;
-          }
-          cfg.peers.push_back(std::move(*p));
-        }
-      }
-    }
-    if (auto n = root.get("tls")) {
-      if (auto t = n->as_table())
-        cfg.tls = read_tls(*t);
-      else
-        report(n->source(), "tls must be a table ([tls])");
-    }
+               {"node", "limits", "route", "mesh", "peer", "tls", "allow"});
+    a_table(root, "node", [&](const toml::table& t) { read_node(t, cfg); });
+    a_table(root, "limits",
+            [&](const toml::table& t) { read_limits(t, cfg.limits); });
+    read_routes(root, cfg);
+    a_table(root, "mesh",
+            [&](const toml::table& t) { read_mesh(t, cfg.mesh); });
+    read_peers(root, cfg);
+    a_table(root, "tls", [&](const toml::table& t) { cfg.tls = read_tls(t); });
+    read_allows(root, cfg);
+    check_transport(root, cfg);
     load_result result;
     result.problems = std::move(problems_);
     // Report in document order, whatever order the checks ran in.

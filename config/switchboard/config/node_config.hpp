@@ -55,11 +55,15 @@ struct route_config {
   handler_kind kind = handler_kind::builtin;
   /// `handler = "..."`: the built-in's name.
   std::string builtin;
-  /// `exec = [...]`: the program and its arguments (never a shell).
+  /// `exec = [...]`: the program and its arguments (never a shell). A
+  /// relative program path with a `/` is resolved against the directory of
+  /// the configuration file; a bare name is kept for a PATH lookup.
   std::vector<std::string> argv;
   /// `env = {...}`: the child's whole environment (empty if not given).
   std::map<std::string, std::string> env;
-  /// `plugin = "..."`: path of the shared library.
+  /// `plugin = "..."`: path of the shared library. Like an exec program: a
+  /// relative path with a `/` is resolved against the directory of the
+  /// configuration file; a bare name is left to dlopen's library search.
   std::string plugin;
   size_t workers = 1;
   core::policy_kind policy = core::policy_kind::round_robin;
@@ -181,9 +185,49 @@ struct load_result {
   std::vector<problem> problems;
 };
 
+/// The bounds the reader enforces; docs/configuration.md lists each.
+namespace bounds {
+
+/// The longest duration anything accepts (365 days): a deadline `now +
+/// max_duration` never overflows a clock.
+inline constexpr std::chrono::nanoseconds max_duration
+  = std::chrono::hours{24 * 365};
+/// `workers` of a route.
+inline constexpr int64_t max_workers = 4096;
+/// `max_in_flight` of `[limits]` and of a route.
+inline constexpr int64_t max_in_flight = 1000000;
+/// `[[route]]` tables in one configuration.
+inline constexpr size_t max_routes = 100000;
+/// `[mesh] heartbeat` and `peer_timeout`.
+inline constexpr std::chrono::nanoseconds min_heartbeat
+  = std::chrono::milliseconds{10};
+inline constexpr std::chrono::nanoseconds min_peer_timeout
+  = std::chrono::milliseconds{20};
+/// `[mesh] max_batch_bytes`.
+inline constexpr uint64_t min_batch_bytes = 64 * 1024;
+inline constexpr uint64_t max_batch_bytes = 1024ull * 1024 * 1024;
+/// `[mesh] link_max_in_flight` and `max_advert_routes`.
+inline constexpr int64_t max_link_in_flight = 1000000;
+inline constexpr int64_t max_advert_routes = 1000000;
+
+} // namespace bounds
+
 /// Parses `"250ms"`, `"5s"`, `"1m"`, `"1h"`, `"100us"`, `"10ns"` (a
-/// non-negative integer and a unit). Nothing for anything else.
+/// non-negative integer and a unit) of at most `bounds::max_duration`.
+/// Nothing for anything else, including a number whose product with its
+/// unit would not fit (no multiplication wraps).
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view x);
+
+/// Says what is wrong with `x` as a duration for `parse_duration` (not a
+/// number and a unit, or longer than `bounds::max_duration`), or nothing
+/// (empty) if it parses. For messages: `"'9999h' is longer than 8760h,
+/// the longest duration"`.
+std::string duration_problem(std::string_view x);
+
+/// Whether `host` is a loopback address: `localhost` (any case), an IPv4
+/// address in 127.0.0.0/8 or `::1` (also as `::ffff:127.x.y.z`). Never
+/// resolves a name: every other host name is not loopback.
+bool is_loopback(std::string_view host);
 
 /// Parses `"512B"`, `"64KiB"`, `"1MiB"`, `"2GiB"` (binary units only).
 std::optional<uint64_t> parse_size(std::string_view x);
@@ -194,15 +238,19 @@ std::optional<host_port> parse_host_port(std::string_view x);
 /// Reads a configuration from TOML text. Every problem is reported (not
 /// just the first) with the position of the offending key or value:
 /// syntax errors, unknown keys, wrong types, bad durations/sizes/addresses,
-/// duplicate route names, a route with none or several of `handler` /
-/// `exec` / `plugin`, `[mesh]` values out of range, a `[[peer]]` without
-/// an address or with one given before, and a `[tls]` without one of its
-/// files.
+/// invalid (`core::route_name_problem`) or duplicate route names, a route
+/// with none or several of `handler` / `exec` / `plugin`, values outside
+/// their `bounds`, more than `bounds::max_routes` routes, a `[[peer]]`
+/// without an address or with one given before, a `[tls]` without one of
+/// its files, a malformed `[[allow]]` or one without `[tls]`, and a
+/// `listen` on a non-loopback address without `[tls]` unless `[node]
+/// insecure = true` (protected mode).
 ///
 /// `source` names the text in positions. Unless it is in angle brackets
 /// (`<built-in default>`), it is taken as the path of the file the text
-/// came from: relative `[tls]` paths are resolved against its directory.
-/// Nothing here touches the file system.
+/// came from: relative `[tls]` paths, and relative `plugin` paths and
+/// `exec` programs that contain a `/`, are resolved against its directory
+/// (a bare name is left to PATH or dlopen's search). Nothing here touches the file system.
 load_result parse_config(std::string_view text, const std::string& source);
 
 /// Reads and parses the file at `path`.

@@ -20,11 +20,12 @@ std::optional<handler> make_builtin(const std::string& name) {
     });
   if (name == "sleep")
     return make_handler([](responder<std::string> r, std::string payload) {
+      // parse_duration refuses what would overflow the timer's clock.
       auto d = config::parse_duration(payload);
       if (!d) {
         r.deliver(make_error(error_code::bad_request,
-                             "sleep expects a duration like \"250ms\", got '"
-                               + payload + "'"));
+                             "sleep expects a duration of at most 8760h: "
+                               + config::duration_problem(payload)));
         return;
       }
       r.deliver_after(*d, "slept " + payload);

@@ -12,9 +12,10 @@ namespace switchboard::daemon {
 /// and replies are bytes (`std::string`).
 ///
 /// - `echo`: replies with the payload.
-/// - `sleep`: the payload is a duration (`"250ms"`); replies `"slept
-///   250ms"` after it, on a timer (no thread waits). For testing deadlines
-///   and drains.
+/// - `sleep`: the payload is a duration (`"250ms"`, at most
+///   `config::bounds::max_duration`, so the timer never overflows);
+///   replies `"slept 250ms"` after it, on a timer (no thread waits). For
+///   testing deadlines and drains.
 /// - `fail`: answers `handler_failed` with the payload as the message. For
 ///   testing callers' error paths.
 /// - `size`: replies with the payload's length in bytes, as text.

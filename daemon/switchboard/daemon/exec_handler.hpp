@@ -23,7 +23,9 @@ struct exec_spec {
 /// (`std::string`, any bytes) goes to the child's stdin, its stdout is the
 /// reply.
 ///
-/// - exit status 0: the reply is stdout;
+/// - exit status 0: the reply is stdout as it stands when the child exits
+///   (what its pipe holds then; a background grandchild that keeps stdout
+///   open does not delay the reply);
 /// - non-zero exit or death by signal: `handler_failed` with the tail of
 ///   stderr;
 /// - deadline passed: the child is killed (SIGKILL) and reaped, the caller
@@ -32,11 +34,22 @@ struct exec_spec {
 /// - payload larger than `max_payload`: `bad_request`, nothing runs;
 /// - the program cannot be started: `handler_failed` saying why.
 ///
-/// Each request runs on a thread of its own that waits on the child's pipes
-/// and exit (poll on a pidfd), so CAF's scheduler threads never wait on a
-/// child; the result returns to the worker as a message. No zombie is left:
-/// every child is reaped, and a worker that stops kills and reaps the
-/// children it still has.
+/// Each worker runs one child at a time, so a route's `workers` bounds the
+/// children running at once; later requests wait in the worker's queue in
+/// arrival order (within the route's `max_in_flight`). A request whose
+/// deadline passes while it waits gets `timeout` and never starts a child.
+///
+/// Each child is the leader of a process group of its own; when it exits,
+/// times out or is killed, the whole group is killed (SIGKILL), so no
+/// descendant outlives the call (one that leaves the group, e.g. with
+/// `setsid`, is beyond reach).
+///
+/// A worker's children are run from a thread of its own (existing while
+/// there is work) that waits on the child's pipes and exit (poll on a
+/// pidfd), so CAF's scheduler threads never wait on a child; the result
+/// returns to the worker as a message. No zombie is left: every child is
+/// reaped, and a worker that stops kills and reaps the child it still
+/// has.
 handler exec_handler(exec_spec spec);
 
 } // namespace switchboard::daemon
