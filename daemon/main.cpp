@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <iostream>
@@ -33,6 +34,7 @@
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/remote_actor.hpp>
@@ -435,6 +437,41 @@ struct node_client {
     return why;
   }
 
+  /// Sends `msg` to the node as a request and waits at most `left` for the
+  /// answer: a value of any type (as a message) or an error. A node that
+  /// goes away ends the wait at once with `remote_link_unreachable` (CAF
+  /// 0.17 would leave a request to a lost node waiting for its timeout).
+  caf::expected<caf::message> ask(caf::message msg, caf::timespan left) {
+    auto out = std::make_shared<
+      std::promise<caf::expected<caf::message>>>();
+    auto result = out->get_future();
+    auto dest = remote;
+    sys->spawn([out, dest, msg = std::move(msg),
+                left](caf::event_based_actor* self) mutable {
+      auto done = [out, self](caf::expected<caf::message> x) {
+        out->set_value(std::move(x));
+        self->quit();
+      };
+      self->monitor(dest);
+      self->set_down_handler([done, dest](caf::down_msg& dm) {
+        if (dm.source == dest.address())
+          done(caf::make_error(caf::exit_reason::remote_link_unreachable));
+      });
+      self->request(dest, left, std::move(msg))
+        .then([done](caf::unit_t) { done(caf::message{}); },
+              [done](caf::error& err) {
+                // A value arrives as the error that carries it: the
+                // command takes any type of reply.
+                if (err == caf::sec::unexpected_response)
+                  done(err.context());
+                else
+                  done(std::move(err));
+              });
+      return caf::behavior{[](caf::unit_t) {}};
+    });
+    return result.get();
+  }
+
   /// Sends the front door's idempotent probe: does this connection carry
   /// replies? (CAF 0.17 can hand out a connection whose replies are all
   /// lost; see docs/security.md.)
@@ -485,34 +522,34 @@ int call(const config::host_port& hp, const std::optional<tls_files>& tls,
   auto started = client_clock::now();
   auto node = connect_node(hp, tls, timeout);
   auto& sys = *node->sys;
-  int rc = exit_ok;
-  caf::scoped_actor self{sys};
   // The --timeout covers connecting too: what is left of it.
   auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
                                       std::chrono::milliseconds{1});
-  self->request(node->remote, left, call_atom::value, route, payload)
-    .receive(
-      [&](std::string& out) {
-        std::fwrite(out.data(), 1, out.size(), stdout);
-        std::fflush(stdout);
-      },
-      [&](caf::error& err) {
-        if (code_of(err)) {
-          std::cerr << "error: " << describe(err) << '\n';
-          rc = exit_route_error;
-        } else if (err == caf::sec::request_timeout) {
-          std::cerr << "error: timeout: route '" << route
-                    << "' did not answer within the --timeout\n";
-          rc = exit_route_error;
-        } else if (err == caf::sec::unexpected_response) {
-          // A reply that is not bytes (e.g. a plugin returning numbers).
-          std::cout << caf::to_string(err.context()) << std::endl;
-        } else {
-          std::cerr << "error: lost the node: " << sys.render(err) << '\n';
-          rc = exit_unreachable;
-        }
-      });
-  return rc;
+  auto res = node->ask(caf::make_message(call_atom::value, route, payload),
+                       left);
+  if (res) {
+    if (res->match_elements<std::string>()) {
+      auto& out = res->get_as<std::string>(0);
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      std::fflush(stdout);
+    } else {
+      // A reply that is not bytes (e.g. a plugin returning numbers).
+      std::cout << caf::to_string(*res) << std::endl;
+    }
+    return exit_ok;
+  }
+  auto& err = res.error();
+  if (code_of(err)) {
+    std::cerr << "error: " << describe(err) << '\n';
+    return exit_route_error;
+  }
+  if (err == caf::sec::request_timeout) {
+    std::cerr << "error: timeout: route '" << route
+              << "' did not answer within the --timeout\n";
+    return exit_route_error;
+  }
+  std::cerr << "error: lost the node: " << sys.render(err) << '\n';
+  return exit_unreachable;
 }
 
 std::string json_escape(const std::string& x) {
@@ -546,13 +583,9 @@ int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
   auto started = client_clock::now();
   auto node = connect_node(hp, tls, timeout);
   auto& sys = *node->sys;
-  int rc = exit_ok;
-  caf::scoped_actor self{sys};
   auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
                                       std::chrono::milliseconds{1});
-  self->request(node->remote, left, list_atom::value)
-    .receive(
-      [&](std::vector<core::route_info>& xs) {
+  auto print = [&](const std::vector<core::route_info>& xs) {
         if (json) {
           std::cout << "[";
           for (size_t i = 0; i < xs.size(); ++i) {
@@ -587,17 +620,20 @@ int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
                       remote ? "-" : std::to_string(x.in_flight).c_str(),
                       origin.c_str());
         }
-      },
-      [&](caf::error& err) {
-        if (code_of(err)) {
-          std::cerr << "error: " << describe(err) << '\n';
-          rc = exit_route_error;
-        } else {
-          std::cerr << "error: lost the node: " << sys.render(err) << '\n';
-          rc = exit_unreachable;
-        }
-      });
-  return rc;
+  };
+  auto res = node->ask(caf::make_message(list_atom::value), left);
+  if (res && res->match_elements<std::vector<core::route_info>>()) {
+    print(res->get_as<std::vector<core::route_info>>(0));
+    return exit_ok;
+  }
+  if (!res && code_of(res.error())) {
+    std::cerr << "error: " << describe(res.error()) << '\n';
+    return exit_route_error;
+  }
+  std::cerr << "error: lost the node: "
+            << (res ? std::string{"unexpected answer"} : sys.render(res.error()))
+            << '\n';
+  return exit_unreachable;
 }
 
 int check_config(const std::string& path) {
@@ -684,8 +720,10 @@ int main(int argc, char** argv) {
     tls = tls_flags;
   auto timeout = config::parse_duration(timeout_text);
   if (!timeout || timeout->count() <= 0) {
-    std::cerr << "error: --timeout '" << timeout_text
-              << "' is not a duration (e.g. 250ms, 5s)\n";
+    auto why = config::duration_problem(timeout_text);
+    if (why.empty())
+      why = "'" + timeout_text + "' must be longer than zero";
+    std::cerr << "error: --timeout " << why << '\n';
     return exit_usage;
   }
   if (*routes_cmd)

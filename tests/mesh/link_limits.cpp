@@ -63,11 +63,15 @@ caf::actor spawn_recorder(caf::actor_system& sys,
 
 /// Sends an exit message ahead of everything queued, as a link that fails
 /// inside a handler stops before it reads the rest of its mailbox.
-void kill_now(const caf::actor& x) {
-  x->enqueue(
-    nullptr, caf::make_message_id(caf::message_priority::high),
-    caf::make_message(caf::exit_msg{x.address(), caf::exit_reason::kill}),
-    nullptr);
+/// Sends `x` an exit message from `from`, ahead of its mailbox. (A link
+/// drops exit messages without a sender of its own node: they may come
+/// from the network.)
+void exit_now(const caf::actor& from, const caf::actor& x,
+              caf::exit_reason reason = caf::exit_reason::kill) {
+  x->enqueue(caf::actor_cast<caf::strong_actor_ptr>(from),
+             caf::make_message_id(caf::message_priority::high),
+             caf::make_message(caf::exit_msg{from.address(), reason}),
+             nullptr);
 }
 
 /// A link on CAF's deterministic scheduler, with recorders as its peer and
@@ -109,7 +113,8 @@ struct link_fixture {
   }
 
   ~link_fixture() {
-    for (auto& x : {link, peer, mesh, registry})
+    exit_now(mesh, link, caf::exit_reason::user_shutdown);
+    for (auto& x : {peer, mesh, registry})
       caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
     sched->run();
     while (sched->trigger_timeouts() > 0)
@@ -145,7 +150,7 @@ TEST_CASE("a dying link answers relayed calls still in its mailbox with "
     batch.push_back(detail::wire_request{
       id, 0, "far", detail::wire_payload::of(caf::make_message(int32_t{1}))});
   caf::send_as(relayer, f.link, relay_atom::value, std::move(batch));
-  kill_now(f.link);
+  exit_now(f.mesh, f.link);
   f.sched->run();
   auto answers
     = relayer_log->of<relay_reply_atom, std::vector<detail::wire_reply>>();

@@ -127,6 +127,8 @@ private:
     opts.policy = r.policy;
     opts.timeout = r.timeout.value_or(cfg_.limits.timeout);
     opts.max_in_flight = r.max_in_flight.value_or(cfg_.limits.max_in_flight);
+    // Checked on entry for every route kind, remote calls included.
+    opts.max_payload = r.max_payload.value_or(cfg_.limits.max_payload);
     return opts;
   }
 
