@@ -31,7 +31,12 @@ namespace {
 
 constexpr uint64_t test_max_frame = 1024 * 1024;
 
+/// A client_handshake header with zero actor ids passes CAF's header check
+/// (basp::valid), so CAF would allocate whatever payload it announces.
 constexpr uint8_t client_handshake_op = 0x01;
+
+/// So does a direct_message header with a destination actor, once the
+/// sender has completed its handshake.
 constexpr uint8_t direct_message_op = 0x02;
 
 // -- certificates --------------------------------------------------------------
@@ -185,13 +190,29 @@ size_t rss_bytes() {
   return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
-/// A 32-byte BASP header.
-std::vector<char> basp_header(uint8_t operation, uint32_t payload_len) {
+/// A 32-byte BASP header (all other fields zero).
+std::vector<char> basp_header(uint8_t operation, uint32_t payload_len,
+                              uint64_t dest_actor = 0) {
   std::vector<char> result(32, 0);
   result[0] = static_cast<char>(operation);
   for (int i = 0; i < 4; ++i)
     result[4 + i] = static_cast<char>((payload_len >> (24 - 8 * i)) & 0xFF);
+  for (int i = 0; i < 8; ++i)
+    result[24 + i] = static_cast<char>((dest_actor >> (56 - 8 * i)) & 0xFF);
   return result;
+}
+
+/// A whole client_handshake frame naming `nid`.
+std::vector<char> client_handshake_frame(caf::actor_system& sys,
+                                         const caf::node_id& nid) {
+  std::vector<char> payload;
+  caf::binary_serializer sink{sys, payload};
+  if (sink(nid))
+    return {};
+  auto frame = basp_header(client_handshake_op,
+                           static_cast<uint32_t>(payload.size()));
+  frame.insert(frame.end(), payload.begin(), payload.end());
+  return frame;
 }
 
 /// A blocking TCP socket connected to 127.0.0.1:`port`, or -1.
@@ -350,7 +371,7 @@ TEST_CASE("a raw TCP client announcing a 4 GiB BASP frame is disconnected "
   check_oversized_frame_refused(server, [&] {
     auto fd = raw_connect(server.port);
     REQUIRE(fd >= 0);
-    REQUIRE(send_all(fd, basp_header(direct_message_op, 4294967040u)));
+    REQUIRE(send_all(fd, basp_header(client_handshake_op, 4294967040u)));
     CHECK(closed_within(fd, 5s));
     ::close(fd);
   });
@@ -372,7 +393,15 @@ TEST_CASE("a TLS client with a valid certificate announcing a 4 GiB BASP "
     // The server speaks first: its BASP handshake proves we got through.
     std::vector<char> hdr, payload;
     REQUIRE(raw.read_frame(hdr, payload));
-    REQUIRE(raw.write(basp_header(direct_message_op, 4294967040u)));
+    // A complete BASP handshake as node "4242", then a huge message.
+    caf::node_id::default_data::host_id_type host{};
+    host.fill(7);
+    auto fake = caf::make_node_id(4242, host);
+    auto hs = client_handshake_frame(*server.sys, fake);
+    REQUIRE_FALSE(hs.empty());
+    REQUIRE(raw.write(hs));
+    REQUIRE(raw.write(
+      basp_header(direct_message_op, 4294967040u, server.echo.id())));
     size_t bytes = 0;
     CHECK(raw.closed_by_server(bytes));
   });
@@ -450,12 +479,8 @@ TEST_CASE("a TLS peer whose handshake claims a node id bound to another "
   REQUIRE(call_echo(alice, server, int32_t{3}));
   REQUIRE(server.ids->subject_of(alice.sys->node()) == "alice");
   // Mallory holds a valid certificate and replays alice's node id.
-  std::vector<char> forged;
-  caf::binary_serializer sink{*alice.sys, forged};
-  REQUIRE_FALSE(sink(alice.sys->node()));
-  auto frame = basp_header(client_handshake_op,
-                           static_cast<uint32_t>(forged.size()));
-  frame.insert(frame.end(), forged.begin(), forged.end());
+  auto frame = client_handshake_frame(*alice.sys, alice.sys->node());
+  REQUIRE_FALSE(frame.empty());
   auto mark = server.logs->mark();
   auto mallory = c.files("mallory");
   raw_tls_client raw{server.port, &mallory, mallory.ca};
