@@ -145,7 +145,7 @@ struct node {
   }
 
   ~node() {
-    caf::anon_send_exit(transport, caf::exit_reason::user_shutdown);
+    // The transport stops with the actor system's middleman by itself.
     if (echo)
       caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
   }

@@ -20,6 +20,7 @@
 #include <caf/node_id.hpp>
 #include <caf/policy/tcp.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/sec.hpp>
 
 #include "switchboard/detail/frame_guard.hpp"
@@ -469,8 +470,16 @@ spawn_transport(caf::actor_system& sys, transport_options opts,
   }
   auto broker = sys.middleman().named_broker<caf::io::basp_broker>(
     caf::atom("BASP"));
-  return sys.spawn<transport_actor, caf::detached + caf::hidden>(
+  auto transport = sys.spawn<transport_actor, caf::detached + caf::hidden>(
     std::move(broker), std::shared_ptr<const transport_shared>{shared});
+  // Stop with CAF's own middleman actor, which the middleman kills when the
+  // actor system shuts down (as caf::openssl::manager stops its actor).
+  auto weak = caf::actor_cast<caf::weak_actor_ptr>(transport);
+  sys.middleman().actor_handle()->attach_functor([weak] {
+    if (auto ptr = weak.lock())
+      caf::anon_send_exit(ptr, caf::exit_reason::kill);
+  });
+  return transport;
 }
 
 caf::expected<uint16_t>

@@ -61,7 +61,9 @@ struct transport_options {
 /// dials with CAF's blocking connect inside the actor: callers need their own
 /// deadline (`transport_remote_actor` has one). It does not need
 /// caf::openssl::manager, and uses only `sys.middleman()`, which must be
-/// loaded. Fails when the TLS files cannot be loaded.
+/// loaded. It stops when CAF's own middleman actor does (at actor system
+/// shutdown) or on an exit message. Fails when the TLS files cannot be
+/// loaded.
 caf::expected<caf::io::middleman_actor>
 spawn_transport(caf::actor_system& sys, transport_options opts,
                 std::shared_ptr<identity_table> ids);
