@@ -583,10 +583,11 @@ TEST_CASE("transport client process: one call to the echo actor at the port "
 
 namespace {
 
-/// Runs this test binary's hidden client test case against `port`; true if
-/// it passed within `timeout`.
-bool run_client_process(uint16_t port, caf::timespan timeout) {
-  // Everything the child needs is made before fork: it only calls execve.
+/// Starts this test binary's hidden client test case against `port` in a
+/// child process; returns its pid (or -1).
+pid_t start_client_process(uint16_t port) {
+  // Everything the child needs is made before fork: it only calls dup2 and
+  // execve.
   auto env_str = "SB_TRANSPORT_ECHO_PORT=" + std::to_string(port);
   std::string name = "mesh_tests";
   std::string test = "transport client process: one call to the echo actor "
@@ -597,14 +598,26 @@ bool run_client_process(uint16_t port, caf::timespan timeout) {
     envp.push_back(*e);
   envp.push_back(env_str.data());
   envp.push_back(nullptr);
+  auto quiet = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   auto pid = fork();
   if (pid == 0) {
+    if (quiet >= 0) {
+      dup2(quiet, STDOUT_FILENO);
+      dup2(quiet, STDERR_FILENO);
+    }
     execve("/proc/self/exe", argv, envp.data());
     _exit(127);
   }
+  if (quiet >= 0)
+    ::close(quiet);
+  return pid;
+}
+
+/// Waits for a client process until `deadline` (then kills it); true if its
+/// call succeeded.
+bool client_process_passed(pid_t pid, steady::time_point deadline) {
   if (pid < 0)
     return false;
-  auto deadline = steady::now() + timeout;
   int status = 0;
   for (;;) {
     auto r = waitpid(pid, &status, WNOHANG);
@@ -626,7 +639,8 @@ TEST_CASE("300 sequential connect-request-disconnect cycles lose no "
   node server;
   int lost = 0;
   for (int i = 0; i < 300; ++i)
-    if (!run_client_process(server.port, 20s))
+    if (!client_process_passed(start_client_process(server.port),
+                               steady::now() + 20s))
       ++lost;
   CHECK(lost == 0);
   CHECK(*server.echoed == 300);
