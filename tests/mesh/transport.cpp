@@ -190,6 +190,26 @@ size_t rss_bytes() {
   return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
+/// The CPU time of the whole process over `interval` of wall time, as a
+/// share of that wall time (1.0 = one core busy throughout).
+double cpu_share_over(std::chrono::milliseconds interval) {
+  auto cpu_us = [] {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec
+           + ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
+  };
+  auto cpu_before = cpu_us();
+  auto wall_before = steady::now();
+  std::this_thread::sleep_for(interval); // the measured interval, not a wait
+  auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
+                steady::now() - wall_before)
+                .count();
+  auto share = (cpu_us() - cpu_before) / static_cast<double>(wall);
+  UNSCOPED_INFO("CPU share " << share << " over " << wall << " us");
+  return share;
+}
+
 /// A 32-byte BASP header (all other fields zero).
 std::vector<char> basp_header(uint8_t operation, uint32_t payload_len,
                               uint64_t dest_actor = 0) {
@@ -450,6 +470,28 @@ TEST_CASE("a TLS client without a certificate never reaches the published "
   CHECK(server.ids->size() == 0);
 }
 
+TEST_CASE("a TLS client that never finishes its handshake does not make "
+          "the node spin") {
+  auto& c = certs();
+  node server{c.files("n1")};
+  auto fd = raw_connect(server.port);
+  REQUIRE(fd >= 0);
+  // Wait until the server has accepted it (and written its BASP handshake
+  // into a TLS session still waiting for our ClientHello).
+  auto deadline = steady::now() + 5s;
+  while (server.accepted_fds().empty() && steady::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  REQUIRE(server.accepted_fds().size() == 1);
+  CHECK(cpu_share_over(500ms) < 0.2);
+  ::close(fd);
+  // And the node still serves a proper client.
+  node client{c.files("alice"), false};
+  auto out = call_echo(client, server, int32_t{5});
+  INFO(show(out));
+  REQUIRE(out);
+  CHECK(*out == 5);
+}
+
 // -- identities ----------------------------------------------------------------
 
 TEST_CASE("the identity table maps a TLS peer's node id to its certificate's "
@@ -646,6 +688,37 @@ TEST_CASE("300 sequential connect-request-disconnect cycles lose no "
   CHECK(*server.echoed == 300);
 }
 
+TEST_CASE("raise_fd_limit lifts the soft fd limit to the hard one") {
+  rlimit lim{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &lim) == 0);
+  auto lowered = lim;
+  lowered.rlim_cur = std::min<rlim_t>(lim.rlim_max, 512);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+  REQUIRE(raise_fd_limit());
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &lim) == 0);
+  CHECK(lim.rlim_cur == lim.rlim_max);
+}
+
+TEST_CASE("rotate_fd moves a socket off a just-closed fd number") {
+  auto a = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(a >= 0);
+  auto moved_a = rotate_fd(a);
+  REQUIRE(moved_a >= 0);
+  // The original number is closed and the socket lives on under the new one.
+  CHECK(fcntl(a, F_GETFD) == -1);
+  int type = 0;
+  socklen_t len = sizeof(type);
+  CHECK(getsockopt(moved_a, SOL_SOCKET, SO_TYPE, &type, &len) == 0);
+  CHECK(type == SOCK_STREAM);
+  ::close(moved_a);
+  // The kernel hands out the lowest free number again; rotation does not.
+  auto b = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(b >= 0);
+  auto moved_b = rotate_fd(b);
+  CHECK(moved_b != moved_a);
+  ::close(moved_b);
+}
+
 // -- fd exhaustion -------------------------------------------------------------
 
 TEST_CASE("a listener out of file descriptors does not spin and serves "
@@ -686,21 +759,7 @@ TEST_CASE("a listener out of file descriptors does not spin and serves "
             == 0);
   CHECK(server.logs->wait_for("EMFILE", 5s, mark));
   // CPU time of the whole process over half a second of wall time.
-  auto cpu = [] {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec
-           + ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
-  };
-  auto cpu_before = cpu();
-  auto wall_before = steady::now();
-  std::this_thread::sleep_for(500ms); // the measured interval, not a wait
-  auto wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                   steady::now() - wall_before)
-                   .count();
-  auto cpu_us = cpu() - cpu_before;
-  INFO("CPU " << cpu_us << " us over " << wall_us << " us");
-  CHECK(cpu_us < 0.2 * static_cast<double>(wall_us));
+  CHECK(cpu_share_over(500ms) < 0.2);
   // Every parked client was turned away.
   for (auto s : clients) {
     CHECK(closed_within(s, 5s));
