@@ -576,6 +576,32 @@ TEST_CASE("request and reply work over TLS through the transport on both "
   check_round_trips(server, client);
 }
 
+TEST_CASE("transport_remote_actor gives up on a listener that accepts and "
+          "never speaks within its timeout") {
+  // A listener nobody serves: the kernel completes the connect, no BASP
+  // handshake ever comes.
+  auto listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
+          == 0);
+  REQUIRE(::listen(listener, 16) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len)
+          == 0);
+  node client{std::nullopt, false};
+  auto started = steady::now();
+  auto remote = transport_remote_actor(*client.sys, client.transport,
+                                       "127.0.0.1", ntohs(addr.sin_port),
+                                       500ms);
+  auto took = steady::now() - started;
+  CHECK_FALSE(remote);
+  CHECK(took < 3s);
+  ::close(listener);
+}
+
 // -- fd numbers ----------------------------------------------------------------
 
 TEST_CASE("two connections accepted in a row get different fd numbers") {
