@@ -15,14 +15,17 @@ bool raise_fd_limit();
 /// then every reply (see caf-0.17-notes.md). New numbers come from a cursor
 /// that advances through the upper three quarters of the soft fd limit
 /// (at most 64 Ki numbers) and wraps, so a number comes back only after the
-/// cursor has gone round. Thread-safe.
+/// cursor has gone round. Numbers may exceed 1023: nothing in the process
+/// may select(2) on them (CAF's multiplexer uses epoll). Thread-safe.
 int rotate_fd(int fd);
 
 /// One descriptor held open in reserve, so that a listener that hits
 /// EMFILE/ENFILE can free a slot, accept the pending connection and close it
 /// at once, instead of staying readable (and spinning) forever.
 ///
-/// Not thread-safe; one per listener.
+/// If the spare cannot be reopened (another thread took the freed slot),
+/// the next EMFILE finds no slot to free and the listener polls again until
+/// a descriptor is free. Not thread-safe; one per listener.
 class spare_fd {
 public:
   spare_fd();
