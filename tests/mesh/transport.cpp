@@ -150,6 +150,15 @@ struct node {
       caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
   }
 
+  /// Whether the echo actor answers a local call (it has started).
+  bool echo_ready() {
+    caf::scoped_actor self{*sys};
+    bool ok = false;
+    self->request(echo, 10s, int32_t{0})
+      .receive([&](int32_t) { ok = true; }, [&](caf::error&) {});
+    return ok;
+  }
+
   std::vector<int> accepted_fds() {
     std::lock_guard<std::mutex> guard{logs->mtx};
     return *accepted;
@@ -191,7 +200,8 @@ size_t rss_bytes() {
 }
 
 /// The CPU time of the whole process over `interval` of wall time, as a
-/// share of that wall time (1.0 = one core busy throughout).
+/// share of that wall time (1.0 = one core busy throughout). Uses no Catch
+/// macro: it also runs while the process has no fd to spare.
 double cpu_share_over(std::chrono::milliseconds interval) {
   auto cpu_us = [] {
     rusage ru{};
@@ -205,9 +215,7 @@ double cpu_share_over(std::chrono::milliseconds interval) {
   auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
                 steady::now() - wall_before)
                 .count();
-  auto share = (cpu_us() - cpu_before) / static_cast<double>(wall);
-  UNSCOPED_INFO("CPU share " << share << " over " << wall << " us");
-  return share;
+  return (cpu_us() - cpu_before) / static_cast<double>(wall);
 }
 
 /// A 32-byte BASP header (all other fields zero).
@@ -474,6 +482,8 @@ TEST_CASE("a TLS client that never finishes its handshake does not make "
           "the node spin") {
   auto& c = certs();
   node server{c.files("n1")};
+  // Nothing from the node's start-up may fall into the measured interval.
+  REQUIRE(server.echo_ready());
   auto fd = raw_connect(server.port);
   REQUIRE(fd >= 0);
   // Wait until the server has accepted it (and written its BASP handshake
@@ -482,7 +492,9 @@ TEST_CASE("a TLS client that never finishes its handshake does not make "
   while (server.accepted_fds().empty() && steady::now() < deadline)
     std::this_thread::sleep_for(1ms);
   REQUIRE(server.accepted_fds().size() == 1);
-  CHECK(cpu_share_over(500ms) < 0.2);
+  auto idle = cpu_share_over(500ms);
+  INFO("CPU share " << idle);
+  CHECK(idle < 0.2);
   ::close(fd);
   // And the node still serves a proper client.
   node client{c.files("alice"), false};
@@ -634,37 +646,53 @@ TEST_CASE("two connections accepted in a row get different fd numbers") {
 }
 
 // CAF 0.17 tells actor systems of one process apart by one byte of their
-// node id, which wraps after 256: each cycle's client is a process of its
-// own, as real peers are. This hidden test case is that client.
-TEST_CASE("transport client process: one call to the echo actor at the port "
-          "in SB_TRANSPORT_ECHO_PORT", "[.]") {
-  auto env = std::getenv("SB_TRANSPORT_ECHO_PORT");
-  REQUIRE(env != nullptr);
+// node id, which wraps after 256: the clients of the cycles run in child
+// processes (another pid, so other node ids), each at most 150 in a row.
+// This hidden test case is such a child.
+TEST_CASE("transport client process: SB_TRANSPORT_CYCLES calls to the echo "
+          "actor at SB_TRANSPORT_ECHO_PORT, each from a fresh actor system",
+          "[.]") {
+  auto port = std::getenv("SB_TRANSPORT_ECHO_PORT");
+  auto cycles = std::getenv("SB_TRANSPORT_CYCLES");
+  REQUIRE(port != nullptr);
+  REQUIRE(cycles != nullptr);
+  auto n = std::stoi(cycles);
+  REQUIRE(n <= 150);
   node server_stub{std::nullopt, false, 1};
-  server_stub.port = static_cast<uint16_t>(std::stoi(env));
-  node client{std::nullopt, false, 1};
-  auto out = call_echo(client, server_stub, int32_t{11}, 5s);
-  INFO(show(out));
-  REQUIRE(out);
-  CHECK(*out == 11);
+  server_stub.port = static_cast<uint16_t>(std::stoi(port));
+  int lost = 0;
+  std::string first_error;
+  for (int i = 0; i < n; ++i) {
+    node client{std::nullopt, false, 1};
+    auto out = call_echo(client, server_stub, int32_t{i}, 5s);
+    if (!out || *out != i) {
+      ++lost;
+      if (first_error.empty())
+        first_error = show(out);
+    }
+  }
+  INFO(first_error);
+  CHECK(lost == 0);
 }
 
 namespace {
 
 /// Starts this test binary's hidden client test case against `port` in a
-/// child process; returns its pid (or -1).
-pid_t start_client_process(uint16_t port) {
+/// child process, for `cycles` calls; returns its pid (or -1).
+pid_t start_client_process(uint16_t port, int cycles) {
   // Everything the child needs is made before fork: it only calls dup2 and
   // execve.
-  auto env_str = "SB_TRANSPORT_ECHO_PORT=" + std::to_string(port);
+  auto port_env = "SB_TRANSPORT_ECHO_PORT=" + std::to_string(port);
+  auto cycles_env = "SB_TRANSPORT_CYCLES=" + std::to_string(cycles);
   std::string name = "mesh_tests";
-  std::string test = "transport client process: one call to the echo actor "
-                     "at the port in SB_TRANSPORT_ECHO_PORT";
+  std::string test = "transport client process: SB_TRANSPORT_CYCLES calls to "
+                     "the echo actor at SB_TRANSPORT_ECHO_PORT*";
   char* argv[] = {name.data(), test.data(), nullptr};
   std::vector<char*> envp;
   for (auto e = environ; *e != nullptr; ++e)
     envp.push_back(*e);
-  envp.push_back(env_str.data());
+  envp.push_back(port_env.data());
+  envp.push_back(cycles_env.data());
   envp.push_back(nullptr);
   auto quiet = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   auto pid = fork();
@@ -705,12 +733,10 @@ bool client_process_passed(pid_t pid, steady::time_point deadline) {
 TEST_CASE("300 sequential connect-request-disconnect cycles lose no "
           "reply") {
   node server;
-  int lost = 0;
-  for (int i = 0; i < 300; ++i)
-    if (!client_process_passed(start_client_process(server.port),
-                               steady::now() + 20s))
-      ++lost;
-  CHECK(lost == 0);
+  CHECK(client_process_passed(start_client_process(server.port, 150),
+                              steady::now() + 25s));
+  CHECK(client_process_passed(start_client_process(server.port, 150),
+                              steady::now() + 25s));
   CHECK(*server.echoed == 300);
 }
 
@@ -751,6 +777,8 @@ TEST_CASE("a listener out of file descriptors does not spin and serves "
           "again once some are free") {
   node server;
   node client{std::nullopt, false};
+  // One call first, so that every code path the squeeze runs has run once.
+  REQUIRE(call_echo(client, server, int32_t{1}));
   rlimit original{};
   REQUIRE(getrlimit(RLIMIT_NOFILE, &original) == 0);
   REQUIRE(original.rlim_cur >= 512);
@@ -775,27 +803,38 @@ TEST_CASE("a listener out of file descriptors does not spin and serves "
       break;
     fillers.push_back(f);
   }
+  // From here until the release, no Catch macro: sanitizers (and Catch)
+  // may need a descriptor to report anything.
   auto mark = server.logs->mark();
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(server.port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  size_t connected = 0;
   for (auto s : clients)
-    REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-            == 0);
-  CHECK(server.logs->wait_for("EMFILE", 5s, mark));
+    if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0)
+      ++connected;
+  auto logged = server.logs->wait_for("EMFILE", 5s, mark);
   // CPU time of the whole process over half a second of wall time.
-  CHECK(cpu_share_over(500ms) < 0.2);
+  auto share = cpu_share_over(500ms);
   // Every parked client was turned away.
+  size_t turned_away = 0;
   for (auto s : clients) {
-    CHECK(closed_within(s, 5s));
+    if (closed_within(s, 5s))
+      ++turned_away;
     ::close(s);
   }
   // Release: a new client is served.
   for (auto f : fillers)
     ::close(f);
   REQUIRE(setrlimit(RLIMIT_NOFILE, &original) == 0);
-  auto out = call_echo(client, server, int32_t{9});
+  CHECK(connected == clients.size());
+  CHECK(logged);
+  INFO("CPU share " << share);
+  CHECK(share < 0.2);
+  CHECK(turned_away == clients.size());
+  node fresh{std::nullopt, false};
+  auto out = call_echo(fresh, server, int32_t{9});
   INFO(show(out));
   REQUIRE(out);
   CHECK(*out == 9);
