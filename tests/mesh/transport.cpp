@@ -10,7 +10,6 @@
 #include <sys/wait.h>
 
 #include <atomic>
-#include <cstdio>
 #include <fstream>
 #include <thread>
 
