@@ -65,9 +65,9 @@ TEST_CASE("frame_guard finds a header split across reads and inside one") {
 TEST_CASE("frame_guard hands each complete handshake payload to its callback") {
   std::vector<std::string> seen;
   frame_guard guard{1000, [&](uint8_t op, const std::vector<char>& payload) {
-                      seen.push_back(std::to_string(op) + ":"
-                                     + std::string{payload.begin(),
-                                                   payload.end()});
+                      seen.push_back(
+                        std::to_string(op) + ":"
+                        + std::string{payload.begin(), payload.end()});
                       return payload != std::vector<char>{'b', 'a', 'd'};
                     }};
   auto hs = header(frame_guard::client_handshake, 5);
@@ -92,8 +92,8 @@ TEST_CASE("frame_guard hands each complete handshake payload to its callback") {
 TEST_CASE("frame_guard refuses a handshake larger than it collects") {
   frame_guard guard{uint64_t{1} << 30,
                     [](uint8_t, const std::vector<char>&) { return true; }};
-  auto hs = header(frame_guard::client_handshake,
-                   frame_guard::max_handshake + 1);
+  auto hs
+    = header(frame_guard::client_handshake, frame_guard::max_handshake + 1);
   CHECK_FALSE(guard.consume(hs.data(), hs.size()));
   CHECK(guard.refused() == frame_guard::refusal::oversized_handshake);
 }

@@ -38,7 +38,8 @@ constexpr uint8_t client_handshake_op = 0x01;
 /// sender has completed its handshake.
 constexpr uint8_t direct_message_op = 0x02;
 
-// -- certificates --------------------------------------------------------------
+// -- certificates
+// --------------------------------------------------------------
 
 /// Test certificates made once per process with the `openssl` command:
 /// ca1 signs n1 (servers), alice, mallory; ca2 signs rogue.
@@ -78,7 +79,8 @@ sign rogue ca2
   }
 
   /// The files of `name`, trusting `ca`.
-  tls_files files(const std::string& name, const std::string& ca = "ca1") const {
+  tls_files files(const std::string& name,
+                  const std::string& ca = "ca1") const {
     return {dir + "/" + name + ".pem", dir + "/" + name + ".key",
             dir + "/" + ca + ".pem"};
   }
@@ -107,8 +109,8 @@ struct node {
     = std::make_shared<std::atomic<int>>(0);
   uint16_t port = 0;
 
-  explicit node(std::optional<tls_files> tls = std::nullopt,
-                bool serve = true, int threads = 2) {
+  explicit node(std::optional<tls_files> tls = std::nullopt, bool serve = true,
+                int threads = 2) {
     cfg.set("scheduler.max-threads", threads);
     cfg.set("middleman.workers", 0);
     cfg.load<caf::io::middleman>();
@@ -236,8 +238,8 @@ std::vector<char> client_handshake_frame(caf::actor_system& sys,
   caf::binary_serializer sink{sys, payload};
   if (sink(nid))
     return {};
-  auto frame = basp_header(client_handshake_op,
-                           static_cast<uint32_t>(payload.size()));
+  auto frame
+    = basp_header(client_handshake_op, static_cast<uint32_t>(payload.size()));
   frame.insert(frame.end(), payload.begin(), payload.end());
   return frame;
 }
@@ -295,11 +297,12 @@ struct raw_tls_client {
     ctx = SSL_CTX_new(TLS_client_method());
     REQUIRE(ctx != nullptr);
     if (files != nullptr) {
-      REQUIRE(SSL_CTX_use_certificate_chain_file(ctx, files->certificate.c_str())
-              == 1);
-      REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, files->key.c_str(),
-                                          SSL_FILETYPE_PEM)
-              == 1);
+      REQUIRE(
+        SSL_CTX_use_certificate_chain_file(ctx, files->certificate.c_str())
+        == 1);
+      REQUIRE(
+        SSL_CTX_use_PrivateKey_file(ctx, files->key.c_str(), SSL_FILETYPE_PEM)
+        == 1);
     }
     REQUIRE(SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr) == 1);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
@@ -390,7 +393,8 @@ void check_oversized_frame_refused(node& server, Send send_header) {
 
 } // namespace
 
-// -- frame limit ---------------------------------------------------------------
+// -- frame limit
+// ---------------------------------------------------------------
 
 TEST_CASE("a raw TCP client announcing a 4 GiB BASP frame is disconnected "
           "before the node allocates it") {
@@ -427,8 +431,8 @@ TEST_CASE("a TLS client with a valid certificate announcing a 4 GiB BASP "
     auto hs = client_handshake_frame(*server.sys, fake);
     REQUIRE_FALSE(hs.empty());
     REQUIRE(raw.write(hs));
-    REQUIRE(raw.write(
-      basp_header(direct_message_op, 4294967040u, server.echo.id())));
+    REQUIRE(
+      raw.write(basp_header(direct_message_op, 4294967040u, server.echo.id())));
     size_t bytes = 0;
     CHECK(raw.closed_by_server(bytes));
   });
@@ -439,7 +443,8 @@ TEST_CASE("a TLS client with a valid certificate announcing a 4 GiB BASP "
   CHECK(*out == 7);
 }
 
-// -- authentication ------------------------------------------------------------
+// -- authentication
+// ------------------------------------------------------------
 
 TEST_CASE("a TLS client with a certificate from another CA never reaches "
           "the published actor") {
@@ -503,7 +508,8 @@ TEST_CASE("a TLS client that never finishes its handshake does not make "
   CHECK(*out == 5);
 }
 
-// -- identities ----------------------------------------------------------------
+// -- identities
+// ----------------------------------------------------------------
 
 TEST_CASE("the identity table maps a TLS peer's node id to its certificate's "
           "common name") {
@@ -547,7 +553,8 @@ TEST_CASE("a TLS peer whose handshake claims a node id bound to another "
   CHECK(server.ids->subject_of(alice.sys->node()) == "alice");
 }
 
-// -- request and reply ---------------------------------------------------------
+// -- request and reply
+// ---------------------------------------------------------
 
 namespace {
 
@@ -604,16 +611,16 @@ TEST_CASE("transport_remote_actor gives up on a listener that accepts and "
           == 0);
   node client{std::nullopt, false};
   auto started = steady::now();
-  auto remote = transport_remote_actor(*client.sys, client.transport,
-                                       "127.0.0.1", ntohs(addr.sin_port),
-                                       500ms);
+  auto remote = transport_remote_actor(
+    *client.sys, client.transport, "127.0.0.1", ntohs(addr.sin_port), 500ms);
   auto took = steady::now() - started;
   CHECK_FALSE(remote);
   CHECK(took < 3s);
   ::close(listener);
 }
 
-// -- fd numbers ----------------------------------------------------------------
+// -- fd numbers
+// ----------------------------------------------------------------
 
 TEST_CASE("two connections accepted in a row get different fd numbers") {
   node server;
@@ -770,7 +777,8 @@ TEST_CASE("rotate_fd moves a socket off a just-closed fd number") {
   ::close(moved_b);
 }
 
-// -- fd exhaustion -------------------------------------------------------------
+// -- fd exhaustion
+// -------------------------------------------------------------
 
 TEST_CASE("a listener out of file descriptors does not spin and serves "
           "again once some are free") {
@@ -786,7 +794,8 @@ TEST_CASE("a listener out of file descriptors does not spin and serves "
   for (int i = 0; i < 16; ++i) {
     auto s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(s >= 0);
-    auto high = fcntl(s, F_DUPFD_CLOEXEC, static_cast<int>(original.rlim_cur) - 64);
+    auto high
+      = fcntl(s, F_DUPFD_CLOEXEC, static_cast<int>(original.rlim_cur) - 64);
     REQUIRE(high >= 0);
     ::close(s);
     clients.push_back(high);

@@ -50,8 +50,8 @@ bool frame_guard::on_header_complete() {
              | (uint32_t{header_[6]} << 8) | uint32_t{header_[7]};
   if (len > max_frame_)
     return refuse(refusal::oversized_frame, len);
-  auto handshake = operation_ == server_handshake
-                   || operation_ == client_handshake;
+  auto handshake
+    = operation_ == server_handshake || operation_ == client_handshake;
   if (!handshake || !on_handshake_) {
     payload_left_ = len;
     return true;

@@ -48,8 +48,8 @@ public:
 
   /// Called with the operation and the complete payload of each handshake
   /// frame; returning false refuses the stream.
-  using handshake_callback =
-    std::function<bool(uint8_t operation, const std::vector<char>& payload)>;
+  using handshake_callback
+    = std::function<bool(uint8_t operation, const std::vector<char>& payload)>;
 
   /// A guard refusing frames above `max_frame` payload bytes. Handshake
   /// payloads are collected only when `on_handshake` is set.

@@ -66,8 +66,7 @@ std::string subject_common_name(SSL* ssl) {
       unsigned char* utf8 = nullptr;
       auto len = ASN1_STRING_to_UTF8(&utf8, data);
       if (len > 0)
-        result.assign(reinterpret_cast<char*>(utf8),
-                      static_cast<size_t>(len));
+        result.assign(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
       OPENSSL_free(utf8);
     }
   }
@@ -152,16 +151,16 @@ tls_session::~tls_session() {
 
 tls_session::rw_state tls_session::check(int ret, bool writing, size_t len) {
   switch (SSL_get_error(ssl_, ret)) {
-    case SSL_ERROR_WANT_READ:
-      // Stop asking for write events while OpenSSL waits for the peer.
-      if (writing && len == 0)
-        return rw_state::indeterminate;
-      return rw_state::success;
-    case SSL_ERROR_WANT_WRITE:
-      return rw_state::success;
-    default:
-      ERR_clear_error();
-      return rw_state::failure;
+  case SSL_ERROR_WANT_READ:
+    // Stop asking for write events while OpenSSL waits for the peer.
+    if (writing && len == 0)
+      return rw_state::indeterminate;
+    return rw_state::success;
+  case SSL_ERROR_WANT_WRITE:
+    return rw_state::success;
+  default:
+    ERR_clear_error();
+    return rw_state::failure;
   }
 }
 
@@ -238,7 +237,8 @@ bool tls_session::flush_pending() {
   if (pending_.empty())
     return true;
   sigpipe_blocker blocker;
-  auto ret = SSL_write(ssl_, pending_.data(), static_cast<int>(pending_.size()));
+  auto ret
+    = SSL_write(ssl_, pending_.data(), static_cast<int>(pending_.size()));
   if (ret > 0) {
     pending_.erase(pending_.begin(), pending_.begin() + ret);
     return true;

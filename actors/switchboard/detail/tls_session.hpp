@@ -52,7 +52,8 @@ private:
 /// handshake waits for the peer (up to 64 KiB) is kept and sent by the read
 /// that completes it, so a peer that never finishes its handshake does not
 /// make the multiplexer poll a writable socket in a loop, as
-/// caf::openssl::session does. It does not close the socket. Not thread-safe: used on the multiplexer thread only.
+/// caf::openssl::session does. It does not close the socket. Not thread-safe:
+/// used on the multiplexer thread only.
 class tls_session {
 public:
   using rw_state = caf::io::network::rw_state;

@@ -20,8 +20,8 @@
 #include <caf/node_id.hpp>
 #include <caf/policy/tcp.hpp>
 #include <caf/scoped_actor.hpp>
-#include <caf/send.hpp>
 #include <caf/sec.hpp>
+#include <caf/send.hpp>
 
 #include "switchboard/detail/frame_guard.hpp"
 #include "switchboard/detail/tls_session.hpp"
@@ -66,9 +66,7 @@ class connection {
 public:
   connection(std::shared_ptr<const transport_shared> shared, native_socket fd,
              std::unique_ptr<tls_session> tls)
-    : shared_(std::move(shared)),
-      fd_(fd),
-      tls_(std::move(tls)),
+    : shared_(std::move(shared)), fd_(fd), tls_(std::move(tls)),
       guard_(shared_->max_frame, handshake_callback()) {
     // nop
   }
@@ -153,21 +151,21 @@ private:
   }
 
   void report_refusal() {
-    std::string line = "transport: closed connection from " + peer_of(fd_)
-                       + ": ";
+    std::string line
+      = "transport: closed connection from " + peer_of(fd_) + ": ";
     switch (guard_.refused()) {
-      case frame_guard::refusal::oversized_frame:
-        line += "BASP header announces " + std::to_string(guard_.refused_size())
-                + " bytes, max_frame is " + std::to_string(guard_.max_frame());
-        break;
-      case frame_guard::refusal::oversized_handshake:
-        line += "BASP handshake announces "
-                + std::to_string(guard_.refused_size()) + " bytes, at most "
-                + std::to_string(frame_guard::max_handshake) + " allowed";
-        break;
-      default:
-        line += conflict_;
-        break;
+    case frame_guard::refusal::oversized_frame:
+      line += "BASP header announces " + std::to_string(guard_.refused_size())
+              + " bytes, max_frame is " + std::to_string(guard_.max_frame());
+      break;
+    case frame_guard::refusal::oversized_handshake:
+      line += "BASP handshake announces "
+              + std::to_string(guard_.refused_size()) + " bytes, at most "
+              + std::to_string(frame_guard::max_handshake) + " allowed";
+      break;
+    default:
+      line += conflict_;
+      break;
     }
     shared_->write_log(line);
   }
@@ -228,8 +226,7 @@ class guarded_scribe : public caf::io::scribe {
 public:
   guarded_scribe(default_multiplexer& mpx, native_socket fd,
                  std::unique_ptr<connection> conn)
-    : scribe(caf::io::network::conn_hdl_from_socket(fd)),
-      tls_(conn->is_tls()),
+    : scribe(caf::io::network::conn_hdl_from_socket(fd)), tls_(conn->is_tls()),
       stream_(mpx, fd, std::move(conn)) {
     // nop
   }
@@ -342,8 +339,7 @@ class guarded_doorman : public caf::io::doorman {
 public:
   guarded_doorman(default_multiplexer& mpx, native_socket fd,
                   std::shared_ptr<const transport_shared> shared)
-    : doorman(caf::io::network::accept_hdl_from_socket(fd)),
-      shared_(shared),
+    : doorman(caf::io::network::accept_hdl_from_socket(fd)), shared_(shared),
       acceptor_(mpx, fd, shared, std::make_shared<listener_state>()) {
     // nop
   }
@@ -468,8 +464,8 @@ spawn_transport(caf::actor_system& sys, transport_options opts,
     if (!shared->tls)
       return caf::make_error(caf::sec::runtime_error, std::move(error));
   }
-  auto broker = sys.middleman().named_broker<caf::io::basp_broker>(
-    caf::atom("BASP"));
+  auto broker
+    = sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
   auto transport = sys.spawn<transport_actor, caf::detached + caf::hidden>(
     std::move(broker), std::shared_ptr<const transport_shared>{shared});
   // Stop with CAF's own middleman actor, which the middleman kills when the
@@ -499,11 +495,9 @@ transport_publish(caf::actor_system& sys,
   return result;
 }
 
-caf::expected<caf::actor>
-transport_remote_actor(caf::actor_system& sys,
-                       const caf::io::middleman_actor& transport,
-                       const std::string& host, uint16_t port,
-                       caf::timespan timeout) {
+caf::expected<caf::actor> transport_remote_actor(
+  caf::actor_system& sys, const caf::io::middleman_actor& transport,
+  const std::string& host, uint16_t port, caf::timespan timeout) {
   caf::scoped_actor self{sys};
   caf::expected<caf::actor> result{caf::sec::runtime_error};
   self->request(transport, timeout, caf::connect_atom::value, host, port)

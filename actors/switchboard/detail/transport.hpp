@@ -84,10 +84,8 @@ transport_publish(caf::actor_system& sys,
 /// A timed-out connect stays pending inside the transport; another call for
 /// the same endpoint joins it, and also times out, until the peer answers or
 /// the connection fails.
-caf::expected<caf::actor>
-transport_remote_actor(caf::actor_system& sys,
-                       const caf::io::middleman_actor& transport,
-                       const std::string& host, uint16_t port,
-                       caf::timespan timeout);
+caf::expected<caf::actor> transport_remote_actor(
+  caf::actor_system& sys, const caf::io::middleman_actor& transport,
+  const std::string& host, uint16_t port, caf::timespan timeout);
 
 } // namespace switchboard::detail
