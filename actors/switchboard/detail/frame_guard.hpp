@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace switchboard::detail {
+
+/// Follows the BASP byte stream of one connection, frame by frame, and
+/// refuses a frame whose header announces a payload larger than `max_frame`.
+///
+/// The guard sees every byte a connection reads *before* CAF's BASP broker
+/// does: the transport calls `consume` on each chunk it has just read and
+/// fails the read when it returns false, so CAF never sees (and never
+/// allocates for) the oversized header.
+///
+/// It knows only the BASP 0.17 framing: a 32-byte header with `operation` at
+/// offset 0 and `payload_len` (uint32, network byte order) at offset 4,
+/// followed by `payload_len` bytes. It does not validate other header fields;
+/// CAF does that. Payloads of handshake frames (server_handshake = 0,
+/// client_handshake = 1) can be collected and handed to a callback, bounded
+/// by `max_handshake`.
+///
+/// Not thread-safe: one guard per connection, used on the multiplexer thread.
+class frame_guard {
+public:
+  /// Size of a BASP header (caf/io/basp/header.hpp, `header_size`).
+  static constexpr size_t header_size = 32;
+
+  /// Largest handshake payload the guard collects for `on_handshake`.
+  static constexpr uint32_t max_handshake = 64 * 1024;
+
+  /// BASP message types of the two handshakes.
+  static constexpr uint8_t server_handshake = 0x00;
+  static constexpr uint8_t client_handshake = 0x01;
+
+  /// Why `consume` refused the stream.
+  enum class refusal : uint8_t {
+    none,
+    /// A header announced more than `max_frame` bytes.
+    oversized_frame,
+    /// A handshake payload exceeded `max_handshake`.
+    oversized_handshake,
+    /// `on_handshake` rejected a handshake.
+    handshake_rejected,
+  };
+
+  /// Called with the operation and the complete payload of each handshake
+  /// frame; returning false refuses the stream.
+  using handshake_callback
+    = std::function<bool(uint8_t operation, const std::vector<char>& payload)>;
+
+  /// A guard refusing frames above `max_frame` payload bytes. Handshake
+  /// payloads are collected only when `on_handshake` is set.
+  explicit frame_guard(uint64_t max_frame,
+                       handshake_callback on_handshake = nullptr);
+
+  /// Feeds the next `n` bytes read from the connection. Returns false when
+  /// the stream is refused; every later call returns false too.
+  [[nodiscard]] bool consume(const char* data, size_t n);
+
+  /// Why the stream was refused (`refusal::none` while it is accepted).
+  refusal refused() const noexcept {
+    return refused_;
+  }
+
+  /// The payload size announced by the header that was refused.
+  uint32_t refused_size() const noexcept {
+    return refused_size_;
+  }
+
+  /// The configured limit.
+  uint64_t max_frame() const noexcept {
+    return max_frame_;
+  }
+
+private:
+  bool on_header_complete();
+  bool refuse(refusal why, uint32_t size);
+
+  uint64_t max_frame_;
+  handshake_callback on_handshake_;
+  /// Bytes of the current frame's payload still to come; 0 = in a header.
+  uint64_t payload_left_ = 0;
+  size_t header_pos_ = 0;
+  bool collecting_ = false;
+  uint8_t operation_ = 0;
+  refusal refused_ = refusal::none;
+  uint32_t refused_size_ = 0;
+  unsigned char header_[header_size] = {};
+  std::vector<char> handshake_;
+};
+
+} // namespace switchboard::detail

@@ -1,0 +1,43 @@
+#include <catch2/catch.hpp>
+
+#include <caf/node_id.hpp>
+
+#include "switchboard/detail/identity_table.hpp"
+
+using switchboard::detail::identity_table;
+
+namespace {
+
+caf::node_id make_node(uint8_t tag) {
+  caf::node_id::default_data::host_id_type host{};
+  host.fill(tag);
+  return caf::make_node_id(1000u + tag, host);
+}
+
+} // namespace
+
+TEST_CASE("identity_table refuses a second subject for a bound node id") {
+  identity_table ids;
+  auto a = make_node(1);
+  REQUIRE(ids.bind(a, "alice"));
+  CHECK_FALSE(ids.bind(a, "mallory"));
+  CHECK(ids.subject_of(a) == "alice");
+  CHECK_FALSE(ids.subject_of(make_node(2)));
+}
+
+TEST_CASE("identity_table keeps a binding until its last connection unbinds") {
+  identity_table ids;
+  auto a = make_node(1);
+  REQUIRE(ids.bind(a, "alice"));
+  REQUIRE(ids.bind(a, "alice"));
+  ids.unbind(a);
+  CHECK(ids.subject_of(a) == "alice");
+  ids.unbind(a);
+  CHECK_FALSE(ids.subject_of(a));
+  CHECK(ids.size() == 0);
+  // Free again: another subject may bind it now.
+  CHECK(ids.bind(a, "bob"));
+  // Unbinding an unknown node changes nothing.
+  ids.unbind(make_node(3));
+  CHECK(ids.size() == 1);
+}
