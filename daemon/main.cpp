@@ -36,13 +36,13 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
-#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "switchboard/config/node_config.hpp"
 #include "switchboard/daemon/node_setup.hpp"
 #include "switchboard/daemon/watchdog.hpp"
+#include "switchboard/detail/identity_table.hpp"
+#include "switchboard/detail/transport.hpp"
 #include "switchboard/mesh.hpp"
 #include "switchboard/switchboard.hpp"
 
@@ -103,6 +103,13 @@ mesh_options mesh_options_of(const config::node_config& cfg) {
   result.max_batch_bytes = cfg.mesh.max_batch_bytes;
   result.link_max_in_flight = cfg.mesh.link_max_in_flight;
   result.max_advert_routes = cfg.mesh.max_advert_routes;
+  // A frame carries a batch, or one call of the largest payload any route
+  // takes, with headroom for headers and route names.
+  uint64_t largest_payload = cfg.limits.max_payload;
+  for (auto& r : cfg.routes)
+    largest_payload = std::max(largest_payload,
+                               r.max_payload.value_or(cfg.limits.max_payload));
+  result.max_frame = cfg.mesh.max_batch_bytes + largest_payload + (1u << 20);
   result.tls = cfg.tls.has_value();
   result.insecure = cfg.insecure;
   for (auto& rule : cfg.allow)
@@ -275,6 +282,10 @@ int serve(const std::string& config_path) {
   auto initial = read_config(config_path);
   if (!initial)
     return exit_usage;
+  // One descriptor per connection: take what the hard limit allows.
+  if (!raise_fd_limit())
+    std::cerr << "warning: cannot raise the file descriptor limit to its "
+                 "hard limit\n";
   auto& [cfg, plan] = *initial;
   caf::actor_system_config sys_cfg;
   configure(sys_cfg, tls_of(cfg));
@@ -389,6 +400,10 @@ int serve(const std::string& config_path) {
 
 using client_clock = std::chrono::steady_clock;
 
+/// The largest frame the CLI takes from a node: a reply of the largest
+/// `max_payload` a node allows, with room to spare.
+constexpr uint64_t client_max_frame = uint64_t{1} << 30;
+
 /// Gives up on reaching a node: prints why and ends the process at once.
 /// (An actor system with a connection stuck in its handshake could keep
 /// the process alive in its destructor; the command's --timeout is final.)
@@ -408,33 +423,34 @@ struct node_client {
   std::optional<caf::actor_system> sys;
   caf::actor remote;
 
+  caf::io::middleman_actor transport;
+
   explicit node_client(const std::optional<tls_files>& tls) {
     configure(cfg, tls);
     sys.emplace(cfg);
   }
 
-  /// Connects within `left`; empty on success, else why not.
-  std::string connect(const config::host_port& hp, bool tls,
+  /// Connects within `left` through the node's own transport (TLS when
+  /// `tls`); empty on success, else why not.
+  std::string connect(const config::host_port& hp,
+                      const std::optional<tls_files>& tls,
                       caf::timespan left) {
-    auto mm = tls ? sys->openssl_manager().actor_handle()
-                  : sys->middleman().actor_handle();
-    caf::scoped_actor self{*sys};
-    std::string why;
-    self->request(mm, left, caf::connect_atom::value, hp.host, hp.port)
-      .receive(
-        [&](caf::node_id&, caf::strong_actor_ptr& ptr,
-            std::set<std::string>&) {
-          if (!ptr)
-            why = "nothing is published there";
-          else
-            remote = caf::actor_cast<caf::actor>(std::move(ptr));
-        },
-        [&](caf::error& err) {
-          why = err == caf::sec::request_timeout
-                  ? "no connection within the --timeout"
-                  : sys->render(err);
-        });
-    return why;
+    detail::transport_options opts;
+    opts.max_frame = client_max_frame;
+    opts.tls = tls;
+    auto t = detail::spawn_transport(*sys, std::move(opts),
+                                     std::make_shared<detail::identity_table>());
+    if (!t)
+      return sys->render(t.error());
+    transport = std::move(*t);
+    auto x = detail::transport_remote_actor(*sys, transport, hp.host, hp.port,
+                                            left);
+    if (!x)
+      return x.error() == caf::sec::request_timeout
+               ? "no connection within the --timeout"
+               : sys->render(x.error());
+    remote = std::move(*x);
+    return {};
   }
 
   /// Sends `msg` to the node as a request and waits at most `left` for the
@@ -498,7 +514,7 @@ std::unique_ptr<node_client> connect_node(const config::host_port& hp,
     if (left <= caf::timespan{0})
       unreachable(hp, tls.has_value(), why);
     auto node = std::make_unique<node_client>(tls);
-    why = node->connect(hp, tls.has_value(), left);
+    why = node->connect(hp, tls, left);
     if (!why.empty())
       unreachable(hp, tls.has_value(), why);
     // A third of what is left, at least 200 ms: a busy node answers a

@@ -9,14 +9,15 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
-#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/core/mesh_table.hpp"
+#include "switchboard/detail/fd_rotation.hpp"
 #include "switchboard/detail/front_door.hpp"
+#include "switchboard/detail/identity_table.hpp"
+#include "switchboard/detail/transport.hpp"
 #include "switchboard/detail/mesh_actor.hpp"
 #include "switchboard/detail/mesh_protocol.hpp"
 #include "switchboard/detail/router_core.hpp"
@@ -27,10 +28,9 @@ namespace switchboard {
 void configure_mesh(caf::actor_system_config& cfg, const tls_files* tls) {
   cfg.load<caf::io::middleman>();
   if (tls != nullptr) {
-    cfg.load<caf::openssl::manager>();
-    cfg.set("openssl.certificate", tls->certificate);
-    cfg.set("openssl.key", tls->key);
-    cfg.set("openssl.cafile", tls->ca);
+    cfg.openssl_certificate = tls->certificate;
+    cfg.openssl_key = tls->key;
+    cfg.openssl_cafile = tls->ca;
   }
   register_error_category(cfg);
   cfg.add_message_type<detail::wire_request>("switchboard::wire_request");
@@ -53,7 +53,10 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
       "mesh: heartbeat must be positive and peer_timeout at least twice it");
   if (opts.retry_min <= caf::timespan{0} || opts.retry_max < opts.retry_min)
     throw std::invalid_argument("mesh: need 0 < retry_min <= retry_max");
-  if (opts.tls && !router_.system().has_openssl_manager())
+  auto& sys_cfg = router_.system().config();
+  if (opts.tls
+      && (sys_cfg.openssl_certificate.empty() || sys_cfg.openssl_key.empty()
+          || sys_cfg.openssl_cafile.empty()))
     throw std::invalid_argument(
       "mesh: tls needs a system configured by configure_mesh with TLS files");
   tls_ = opts.tls;
@@ -66,14 +69,34 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
   insecure_ = opts.insecure;
   shared_ = std::make_shared<detail::mesh_shared>();
   shared_->name = opts.name;
+  // The transport: frames bounded beneath BASP, TLS with identities.
+  auto ids = std::make_shared<detail::identity_table>();
+  identities_ = ids;
+  detail::transport_options topts;
+  topts.max_frame = opts.max_frame != 0 ? opts.max_frame
+                                        : opts.max_batch_bytes + (2u << 20);
+  if (opts.tls)
+    topts.tls = tls_files{sys_cfg.openssl_certificate, sys_cfg.openssl_key,
+                          sys_cfg.openssl_cafile};
+  topts.log = opts.log;
+  auto transport = detail::spawn_transport(router_.system(), std::move(topts),
+                                           ids);
+  if (!transport)
+    throw std::invalid_argument("mesh: cannot start the transport: "
+                                + router_.system().render(transport.error()));
+  transport_ = caf::actor_cast<caf::actor>(*transport);
+  detail::identify_fn identify;
+  if (opts.tls)
+    identify = [ids](const caf::node_id& node) { return ids->subject_of(node); };
   detail::front_door_config fd;
   fd.registry = router_.registry();
   fd.policy = std::make_shared<const core::access_policy>(opts.allow);
   fd.tls = opts.tls;
   fd.log = opts.log;
+  fd.identify = identify;
   actor_ = router_.system().spawn(detail::mesh_actor, std::move(opts),
                                   router_.registry(), router_.core()->dir,
-                                  shared_);
+                                  shared_, *transport, identify);
   fd.mesh = actor_;
   front_door_ = router_.system().spawn<detail::front_door_actor>(std::move(fd));
 }
@@ -97,10 +120,13 @@ caf::expected<uint16_t> mesh::listen(uint16_t port, const std::string& host) {
                         + "' without TLS: plain TCP authenticates no one, so "
                           "a node listens only on loopback unless it has TLS "
                           "or is set insecure");
-  auto& sys = router_.system();
-  if (tls_)
-    return caf::openssl::publish(front_door_, port, host.c_str(), true);
-  return sys.middleman().publish(front_door_, port, host.c_str(), true);
+  return detail::transport_publish(
+    router_.system(), caf::actor_cast<caf::io::middleman_actor>(transport_),
+    front_door_, port, host, true);
+}
+
+bool raise_fd_limit() {
+  return detail::raise_fd_limit();
 }
 
 bool is_loopback_host(const std::string& host) {

@@ -53,6 +53,11 @@ struct mesh_options {
   /// The most routes one peer may advertise; a larger advertisement closes
   /// the link.
   size_t max_advert_routes = 100000;
+  /// The largest network frame (BASP payload) a connection may announce;
+  /// beyond, the connection is closed before the frame is read. 0 means
+  /// `max_batch_bytes` + 1 MiB (the default `max_payload`) + 1 MiB of
+  /// headroom; the daemon sets it from its largest `max_payload`.
+  uint64_t max_frame = 0;
   /// Who may do what through this node's front door (see
   /// docs/security.md). Empty: everyone may call every route and join.
   /// Rules name identities, which only TLS gives: without `tls`, any rule
@@ -80,8 +85,9 @@ struct peer_info {
 };
 
 /// Loads what a meshed actor system needs into `cfg`: the middleman, the
-/// message types that cross the network and, if `tls` is given, caf::openssl
-/// with those files. Call before constructing the system.
+/// message types that cross the network and, if `tls` is given, the TLS
+/// files (the node's own transport does TLS; see docs/security.md). Call
+/// before constructing the system.
 void configure_mesh(caf::actor_system_config& cfg,
                     const tls_files* tls = nullptr);
 
@@ -140,9 +146,17 @@ private:
   std::shared_ptr<detail::mesh_shared> shared_;
   caf::actor actor_;
   caf::actor front_door_;
+  /// The node's transport (a middleman actor) and who its TLS peers are.
+  caf::actor transport_;
+  std::shared_ptr<void> identities_;
   bool tls_ = false;
   bool insecure_ = false;
 };
+
+/// Raises this process's soft file-descriptor limit to its hard limit (a
+/// node holds one per connection); returns whether the limit is now the
+/// hard one. The daemon calls it at start.
+bool raise_fd_limit();
 
 /// Whether `host` is a loopback address or "localhost" (127.0.0.0/8,
 /// ::1): where protected mode lets a node listen without TLS.

@@ -18,5 +18,6 @@ sign() {
 sign n1 ca1
 sign n2 ca1
 sign client ca1
+sign mallory ca1
 sign rogue ca2
 echo certificates made

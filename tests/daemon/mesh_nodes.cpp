@@ -211,13 +211,14 @@ TEST_CASE("with [tls] nodes of one CA mesh and call each other, and a certificat
            + ".key\"\nca = \"" + ca + ".pem\"\n";
   };
   daemon_process t1{
-    s.write("t1.toml", node_config("T1", route("secret", "echo"), {},
+    s.write("t1.toml", node_config("n1", route("secret", "echo"), {},
                                    tls("n1", "ca1")))};
   daemon_process t2{s.write(
-    "t2.toml", node_config("T2", route("t2_route", "echo"), t1.port(),
+    "t2.toml", node_config("n2", route("t2_route", "echo"), t1.port(),
                            tls("n2", "ca1")))};
-  REQUIRE(t2.proc->wait_for_err("connected to peer 'T1'", 20s));
-  REQUIRE(t2.proc->wait_for_err("route 'secret' reachable via T1", 10s));
+  // (Under TLS a node's name is its certificate's: n1, n2.)
+  REQUIRE(t2.proc->wait_for_err("connected to peer 'n1'", 20s));
+  REQUIRE(t2.proc->wait_for_err("route 'secret' reachable via n1", 10s));
 
   auto client = [&](daemon_process& node, const std::string& cert,
                     std::vector<std::string> args) {

@@ -752,7 +752,7 @@ TEST_CASE("raise_fd_limit lifts the soft fd limit to the hard one") {
   auto lowered = lim;
   lowered.rlim_cur = std::min<rlim_t>(lim.rlim_max, 512);
   REQUIRE(setrlimit(RLIMIT_NOFILE, &lowered) == 0);
-  REQUIRE(raise_fd_limit());
+  REQUIRE(switchboard::raise_fd_limit());
   REQUIRE(getrlimit(RLIMIT_NOFILE, &lim) == 0);
   CHECK(lim.rlim_cur == lim.rlim_max);
 }

@@ -9,7 +9,6 @@
 #include <caf/exit_reason.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
-#include <caf/openssl/manager.hpp>
 
 #include "switchboard/atoms.hpp"
 #include "switchboard/core/route_event.hpp"
@@ -52,12 +51,9 @@ std::string millis(caf::timespan d) {
          + "ms";
 }
 
-/// The middleman's connector: plain TCP or caf::openssl.
+/// The node's transport: plain TCP or TLS (see detail/transport.hpp).
 caf::io::middleman_actor connector(self_ptr self) {
-  auto& sys = self->home_system();
-  if (self->state.opts.tls)
-    return sys.openssl_manager().actor_handle();
-  return sys.middleman().actor_handle();
+  return self->state.transport;
 }
 
 void publish_shared(self_ptr self) {
@@ -335,8 +331,12 @@ void attempt(self_ptr self, size_t index) {
 caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
                          mesh_options opts, caf::actor registry,
                          std::shared_ptr<directory_cell> dir,
-                         std::shared_ptr<mesh_shared> shared) {
+                         std::shared_ptr<mesh_shared> shared,
+                         caf::io::middleman_actor transport,
+                         identify_fn identify) {
   auto& st = self->state;
+  st.transport = std::move(transport);
+  st.identify = std::move(identify);
   st.table = std::make_unique<core::mesh_table>(opts.name);
   st.opts = std::move(opts);
   st.registry = std::move(registry);

@@ -14,10 +14,12 @@
 #include <caf/actor_addr.hpp>
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/io/middleman_actor.hpp>
 #include <caf/node_id.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "switchboard/core/mesh_table.hpp"
+#include "switchboard/detail/front_door.hpp"
 #include "switchboard/detail/route_state.hpp"
 #include "switchboard/mesh.hpp"
 
@@ -77,7 +79,9 @@ struct mesh_state {
   std::optional<std::set<std::string>> local;
   bool local_flush_scheduled = false;
   /// The certificate name behind a CAF node (TLS); empty without TLS.
-  std::function<std::optional<std::string>(const caf::node_id&)> identify;
+  identify_fn identify;
+  /// Dials peers (see detail/transport.hpp).
+  caf::io::middleman_actor transport;
   /// What was last logged as reachable: route -> "via B (served by C)".
   std::map<std::string, std::string> logged;
 
@@ -90,6 +94,8 @@ struct mesh_state {
 caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
                          mesh_options opts, caf::actor registry,
                          std::shared_ptr<directory_cell> dir,
-                         std::shared_ptr<mesh_shared> shared);
+                         std::shared_ptr<mesh_shared> shared,
+                         caf::io::middleman_actor transport,
+                         identify_fn identify);
 
 } // namespace switchboard::detail
