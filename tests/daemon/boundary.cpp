@@ -153,3 +153,19 @@ TEST_CASE("1200 CLI calls, 32 at a time, against one node all get their reply") 
   CHECK(ok == total);
   CHECK(d.stop().exit_code == 0);
 }
+
+TEST_CASE("[limits] max_payload binds built-in routes: a larger payload gets bad_request") {
+  scratch s;
+  auto config = "[node]\nname = \"test\"\nlisten = \"127.0.0.1:0\"\n\n"
+           "[limits]\nmax_payload = \"1KiB\"\n\n"
+           "[[route]]\nname = \"echo\"\nhandler = \"echo\"\n";
+  daemon_process d{s.write("n.toml", config)};
+  auto small = d.call({"echo", "-"}, std::string(1024, 'x'));
+  CHECK(small.exit_code == 0);
+  CHECK(small.out.size() == 1024);
+  auto big = d.call({"echo", "-"}, std::string(2048, 'x'));
+  CHECK(big.exit_code == 1);
+  CHECK(big.err.find("bad_request") != std::string::npos);
+  CHECK(big.err.find("max_payload") != std::string::npos);
+  CHECK(d.stop().exit_code == 0);
+}
