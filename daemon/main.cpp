@@ -20,16 +20,16 @@
 #include <atomic>
 #include <cstdio>
 #include <future>
-#include <mutex>
-#include <thread>
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
-#include <tuple>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
@@ -65,10 +65,9 @@ void print_problems(const std::vector<config::problem>& xs) {
 /// Reads and plans a configuration; prints problems. Empty on failure.
 std::optional<std::pair<config::node_config, daemon::node_plan>>
 read_config(const std::string& path) {
-  auto loaded = path.empty()
-                  ? config::parse_config(config::default_config_text,
-                                         "<built-in default>")
-                  : config::load_config_file(path);
+  auto loaded = path.empty() ? config::parse_config(config::default_config_text,
+                                                    "<built-in default>")
+                             : config::load_config_file(path);
   if (!loaded.config) {
     print_problems(loaded.problems);
     return std::nullopt;
@@ -113,8 +112,8 @@ mesh_options mesh_options_of(const config::node_config& cfg) {
   result.tls = cfg.tls.has_value();
   result.insecure = cfg.insecure;
   for (auto& rule : cfg.allow)
-    result.allow.push_back(core::access_rule{rule.identity, rule.call,
-                                             rule.peer});
+    result.allow.push_back(
+      core::access_rule{rule.identity, rule.call, rule.peer});
   return result;
 }
 
@@ -135,8 +134,7 @@ std::string restart_only_changes(const config::node_config& running,
   if (std::tie(m.heartbeat, m.peer_timeout, m.retry_max, m.max_batch,
                m.max_batch_bytes, m.link_max_in_flight, m.max_advert_routes)
       != std::tie(n.heartbeat, n.peer_timeout, n.retry_max, n.max_batch,
-                  n.max_batch_bytes, n.link_max_in_flight,
-                  n.max_advert_routes))
+                  n.max_batch_bytes, n.link_max_in_flight, n.max_advert_routes))
     xs.emplace_back("[mesh]");
   auto rules_of = [](const config::node_config& x) {
     std::vector<std::tuple<std::string, std::vector<std::string>, bool>> r;
@@ -181,7 +179,8 @@ std::string describe_for_cli(const caf::error& err) {
   return caf::to_string(err);
 }
 
-// -- serve ----------------------------------------------------------------------
+// -- serve
+// ----------------------------------------------------------------------
 
 /// Applies a new plan to a running router in one registry message: adds,
 /// removes and replaces routes so that the router serves exactly the plan.
@@ -258,9 +257,9 @@ void exit_on_second_signal(sigset_t signals) {
       if (sigwait(&signals, &sig) != 0)
         continue;
       if (sig == SIGTERM || sig == SIGINT) {
-        static const char line[] =
-          "stopping now: second signal during the drain; calls still in "
-          "flight are cut off\n";
+        static const char line[]
+          = "stopping now: second signal during the drain; calls still in "
+            "flight are cut off\n";
         auto ignored = ::write(STDERR_FILENO, line, sizeof(line) - 1);
         static_cast<void>(ignored);
         std::_Exit(exit_drain_cut);
@@ -396,7 +395,8 @@ int serve(const std::string& config_path) {
   return exit_ok;
 }
 
-// -- client commands --------------------------------------------------------------
+// -- client commands
+// --------------------------------------------------------------
 
 using client_clock = std::chrono::steady_clock;
 
@@ -433,18 +433,17 @@ struct node_client {
   /// Connects within `left` through the node's own transport (TLS when
   /// `tls`); empty on success, else why not.
   std::string connect(const config::host_port& hp,
-                      const std::optional<tls_files>& tls,
-                      caf::timespan left) {
+                      const std::optional<tls_files>& tls, caf::timespan left) {
     detail::transport_options opts;
     opts.max_frame = client_max_frame;
     opts.tls = tls;
-    auto t = detail::spawn_transport(*sys, std::move(opts),
-                                     std::make_shared<detail::identity_table>());
+    auto t = detail::spawn_transport(
+      *sys, std::move(opts), std::make_shared<detail::identity_table>());
     if (!t)
       return sys->render(t.error());
     transport = std::move(*t);
-    auto x = detail::transport_remote_actor(*sys, transport, hp.host, hp.port,
-                                            left);
+    auto x
+      = detail::transport_remote_actor(*sys, transport, hp.host, hp.port, left);
     if (!x)
       return x.error() == caf::sec::request_timeout
                ? "no connection within the --timeout"
@@ -458,8 +457,7 @@ struct node_client {
   /// goes away ends the wait at once with `remote_link_unreachable` (CAF
   /// 0.17 would leave a request to a lost node waiting for its timeout).
   caf::expected<caf::message> ask(caf::message msg, caf::timespan left) {
-    auto out = std::make_shared<
-      std::promise<caf::expected<caf::message>>>();
+    auto out = std::make_shared<std::promise<caf::expected<caf::message>>>();
     auto result = out->get_future();
     auto dest = remote;
     sys->spawn([out, dest, msg = std::move(msg),
@@ -520,8 +518,8 @@ std::unique_ptr<node_client> connect_node(const config::host_port& hp,
     // A third of what is left, at least 200 ms: a busy node answers a
     // probe in well under that, and a broken connection never does.
     left = deadline - client_clock::now();
-    auto limit = std::max<caf::timespan>(left / 3,
-                                         std::chrono::milliseconds{200});
+    auto limit
+      = std::max<caf::timespan>(left / 3, std::chrono::milliseconds{200});
     if (node->probe(std::min(limit, left)))
       return node;
     why = "the node never answered on its connection (a probe went "
@@ -541,8 +539,8 @@ int call(const config::host_port& hp, const std::optional<tls_files>& tls,
   // The --timeout covers connecting too: what is left of it.
   auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
                                       std::chrono::milliseconds{1});
-  auto res = node->ask(caf::make_message(call_atom::value, route, payload),
-                       left);
+  auto res
+    = node->ask(caf::make_message(call_atom::value, route, payload), left);
   if (res) {
     if (res->match_elements<std::string>()) {
       auto& out = res->get_as<std::string>(0);
@@ -572,23 +570,23 @@ std::string json_escape(const std::string& x) {
   std::string out;
   for (auto c : x) {
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+        out += buf;
+      } else {
+        out += c;
+      }
     }
   }
   return out;
@@ -602,40 +600,39 @@ int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
   auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
                                       std::chrono::milliseconds{1});
   auto print = [&](const std::vector<core::route_info>& xs) {
-        if (json) {
-          std::cout << "[";
-          for (size_t i = 0; i < xs.size(); ++i) {
-            auto& x = xs[i];
-            std::cout << (i == 0 ? "" : ",") << "\n  {\"name\": \""
-                      << json_escape(x.name) << "\", \"kind\": \""
-                      << json_escape(x.kind) << "\", \"workers\": "
-                      << x.workers << ", \"policy\": \""
-                      << core::to_string(x.policy) << "\", \"in_flight\": "
-                      << x.in_flight << ", \"completed\": " << x.completed
-                      << ", \"failed\": " << x.failed
-                      << ", \"restarts\": " << x.restarts
-                      << ", \"origin\": \"" << json_escape(x.origin)
-                      << "\", \"via\": \"" << json_escape(x.via) << "\"}";
-          }
-          std::cout << (xs.empty() ? "]" : "\n]") << std::endl;
-          return;
-        }
-        std::printf("%-24s %-10s %7s %-16s %9s %s\n", "NAME", "KIND",
-                    "WORKERS", "POLICY", "IN_FLIGHT", "ORIGIN");
-        for (auto& x : xs) {
-          // A remote route: its workers are the peers calls go to; its
-          // policy and load live on the serving node.
-          auto remote = !x.via.empty();
-          auto origin = x.origin.empty() ? std::string{"-"} : x.origin;
-          if (remote)
-            origin += " (via " + x.via + ")";
-          std::printf("%-24s %-10s %7zu %-16s %9s %s\n", x.name.c_str(),
-                      x.kind.c_str(), x.workers,
-                      remote ? "-"
-                             : std::string{core::to_string(x.policy)}.c_str(),
-                      remote ? "-" : std::to_string(x.in_flight).c_str(),
-                      origin.c_str());
-        }
+    if (json) {
+      std::cout << "[";
+      for (size_t i = 0; i < xs.size(); ++i) {
+        auto& x = xs[i];
+        std::cout << (i == 0 ? "" : ",") << "\n  {\"name\": \""
+                  << json_escape(x.name) << "\", \"kind\": \""
+                  << json_escape(x.kind) << "\", \"workers\": " << x.workers
+                  << ", \"policy\": \"" << core::to_string(x.policy)
+                  << "\", \"in_flight\": " << x.in_flight
+                  << ", \"completed\": " << x.completed
+                  << ", \"failed\": " << x.failed
+                  << ", \"restarts\": " << x.restarts << ", \"origin\": \""
+                  << json_escape(x.origin) << "\", \"via\": \""
+                  << json_escape(x.via) << "\"}";
+      }
+      std::cout << (xs.empty() ? "]" : "\n]") << std::endl;
+      return;
+    }
+    std::printf("%-24s %-10s %7s %-16s %9s %s\n", "NAME", "KIND", "WORKERS",
+                "POLICY", "IN_FLIGHT", "ORIGIN");
+    for (auto& x : xs) {
+      // A remote route: its workers are the peers calls go to; its
+      // policy and load live on the serving node.
+      auto remote = !x.via.empty();
+      auto origin = x.origin.empty() ? std::string{"-"} : x.origin;
+      if (remote)
+        origin += " (via " + x.via + ")";
+      std::printf("%-24s %-10s %7zu %-16s %9s %s\n", x.name.c_str(),
+                  x.kind.c_str(), x.workers,
+                  remote ? "-" : std::string{core::to_string(x.policy)}.c_str(),
+                  remote ? "-" : std::to_string(x.in_flight).c_str(),
+                  origin.c_str());
+    }
   };
   auto res = node->ask(caf::make_message(list_atom::value), left);
   if (res && res->match_elements<std::vector<core::route_info>>()) {
@@ -647,7 +644,8 @@ int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
     return exit_route_error;
   }
   std::cerr << "error: lost the node: "
-            << (res ? std::string{"unexpected answer"} : sys.render(res.error()))
+            << (res ? std::string{"unexpected answer"}
+                    : sys.render(res.error()))
             << '\n';
   return exit_unreachable;
 }

@@ -1,7 +1,5 @@
 #include "switchboard/mesh.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <iostream>
 #include <stdexcept>
@@ -13,14 +11,15 @@
 #include <caf/send.hpp>
 
 #include "switchboard/atoms.hpp"
+#include "switchboard/core/loopback.hpp"
 #include "switchboard/core/mesh_table.hpp"
 #include "switchboard/detail/fd_rotation.hpp"
 #include "switchboard/detail/front_door.hpp"
 #include "switchboard/detail/identity_table.hpp"
-#include "switchboard/detail/transport.hpp"
 #include "switchboard/detail/mesh_actor.hpp"
 #include "switchboard/detail/mesh_protocol.hpp"
 #include "switchboard/detail/router_core.hpp"
+#include "switchboard/detail/transport.hpp"
 #include "switchboard/error.hpp"
 
 namespace switchboard {
@@ -73,21 +72,22 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
   auto ids = std::make_shared<detail::identity_table>();
   identities_ = ids;
   detail::transport_options topts;
-  topts.max_frame = opts.max_frame != 0 ? opts.max_frame
-                                        : opts.max_batch_bytes + (2u << 20);
+  topts.max_frame
+    = opts.max_frame != 0 ? opts.max_frame : opts.max_batch_bytes + (2u << 20);
   if (opts.tls)
     topts.tls = tls_files{sys_cfg.openssl_certificate, sys_cfg.openssl_key,
                           sys_cfg.openssl_cafile};
   topts.log = opts.log;
-  auto transport = detail::spawn_transport(router_.system(), std::move(topts),
-                                           ids);
+  auto transport
+    = detail::spawn_transport(router_.system(), std::move(topts), ids);
   if (!transport)
     throw std::invalid_argument("mesh: cannot start the transport: "
                                 + router_.system().render(transport.error()));
   transport_ = caf::actor_cast<caf::actor>(*transport);
   detail::identify_fn identify;
   if (opts.tls)
-    identify = [ids](const caf::node_id& node) { return ids->subject_of(node); };
+    identify
+      = [ids](const caf::node_id& node) { return ids->subject_of(node); };
   detail::front_door_config fd;
   fd.registry = router_.registry();
   fd.policy = std::make_shared<const core::access_policy>(opts.allow);
@@ -114,7 +114,7 @@ caf::actor mesh::front_door() const {
 }
 
 caf::expected<uint16_t> mesh::listen(uint16_t port, const std::string& host) {
-  if (!tls_ && !insecure_ && !is_loopback_host(host))
+  if (!tls_ && !insecure_ && !core::is_loopback(host))
     return make_error(error_code::forbidden,
                       "refusing to listen on '" + host
                         + "' without TLS: plain TCP authenticates no one, so "
@@ -127,21 +127,6 @@ caf::expected<uint16_t> mesh::listen(uint16_t port, const std::string& host) {
 
 bool raise_fd_limit() {
   return detail::raise_fd_limit();
-}
-
-bool is_loopback_host(const std::string& host) {
-  if (host == "localhost")
-    return true;
-  auto bare = host;
-  if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']')
-    bare = bare.substr(1, bare.size() - 2);
-  in_addr v4{};
-  if (inet_pton(AF_INET, bare.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, bare.c_str(), &v6) == 1)
-    return IN6_IS_ADDR_LOOPBACK(&v6);
-  return false;
 }
 
 void mesh::connect(const std::string& host, uint16_t port) {
@@ -166,9 +151,8 @@ bool mesh::wait_for_peers(size_t n, caf::timespan timeout) const {
 bool mesh::wait_for_route(const std::string& route,
                           caf::timespan timeout) const {
   std::unique_lock<std::mutex> guard{shared_->mtx};
-  return shared_->changed.wait_for(guard, timeout, [&] {
-    return shared_->reachable.count(route) != 0;
-  });
+  return shared_->changed.wait_for(
+    guard, timeout, [&] { return shared_->reachable.count(route) != 0; });
 }
 
 const std::string& mesh::name() const {

@@ -158,8 +158,4 @@ private:
 /// hard one. The daemon calls it at start.
 bool raise_fd_limit();
 
-/// Whether `host` is a loopback address or "localhost" (127.0.0.0/8,
-/// ::1): where protected mode lets a node listen without TLS.
-bool is_loopback_host(const std::string& host);
-
 } // namespace switchboard

@@ -23,7 +23,8 @@ TEST_CASE("a route name longer than 255 bytes is refused with its length") {
   CHECK(why.find("256") != std::string::npos);
 }
 
-TEST_CASE("route names with NUL, newline or other control characters are refused") {
+TEST_CASE(
+  "route names with NUL, newline or other control characters are refused") {
   using namespace std::string_literals;
   for (auto name : {"a\0b"s, "a\nb"s, "a\rb"s, "\x1b[31mred"s, "tab\t"s,
                     "del\x7f"s, "c1\xc2\x85"s}) {
@@ -32,7 +33,8 @@ TEST_CASE("route names with NUL, newline or other control characters are refused
   }
 }
 
-TEST_CASE("route names with bidi overrides or zero-width characters are refused") {
+TEST_CASE(
+  "route names with bidi overrides or zero-width characters are refused") {
   // U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-RIGHT ISOLATE,
   // U+200B ZERO WIDTH SPACE, U+FEFF BOM.
   for (auto name : {"abc\xe2\x80\xae", "x\xe2\x81\xa6y", "a\xe2\x80\x8b",

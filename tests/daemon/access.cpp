@@ -35,17 +35,19 @@ struct certs {
     if (!peer_port.empty())
       text += "[[peer]]\nconnect = \"127.0.0.1:" + peer_port + "\"\n\n";
     text += "[[route]]\nname = \"echo\"\nhandler = \"echo\"\n\n"
-            "[[route]]\nname = \"" + name + ".secret\"\nhandler = \"echo\"\n\n";
+            "[[route]]\nname = \""
+            + name + ".secret\"\nhandler = \"echo\"\n\n";
     return text + extra;
   }
 
   /// `switchboard ARGS... --connect node` as the holder of `cert`.
   process_result as(const std::string& cert, const daemon_process& node,
                     std::vector<std::string> args) {
-    std::vector<std::string> full{bin, args[0], "--connect", node.address,
+    std::vector<std::string> full{bin,          args[0],
+                                  "--connect",  node.address,
                                   "--tls-cert", s.dir + "/" + cert + ".pem",
-                                  "--tls-key", s.dir + "/" + cert + ".key",
-                                  "--tls-ca", s.dir + "/ca1.pem"};
+                                  "--tls-key",  s.dir + "/" + cert + ".key",
+                                  "--tls-ca",   s.dir + "/ca1.pem"};
     full.insert(full.end(), args.begin() + 1, args.end());
     return run(full);
   }
@@ -63,7 +65,8 @@ peer = true
 
 } // namespace
 
-TEST_CASE("under TLS a node may join the mesh only under its certificate's name") {
+TEST_CASE(
+  "under TLS a node may join the mesh only under its certificate's name") {
   certs c;
   daemon_process n1{c.s.write("n1.toml", c.node("n1", "n1"))};
   // A node that calls itself "n9" but holds n2's certificate.
@@ -76,7 +79,8 @@ TEST_CASE("under TLS a node may join the mesh only under its certificate's name"
   CHECK(listing.out.find("n9.secret") == std::string::npos);
 }
 
-TEST_CASE("with [[allow]] rules a certificate holder calls only the routes its rules name") {
+TEST_CASE("with [[allow]] rules a certificate holder calls only the routes its "
+          "rules name") {
   certs c;
   daemon_process n1{c.s.write("n1.toml", c.node("n1", "n1", {}, rules))};
   auto ok = c.as("client", n1, {"call", "echo", "hi"});
@@ -95,7 +99,8 @@ TEST_CASE("with [[allow]] rules a certificate holder calls only the routes its r
   CHECK(n1.proc->wait_for_err("('mallory')", 10s));
 }
 
-TEST_CASE("with [[allow]] rules only identities with peer = true join the mesh") {
+TEST_CASE(
+  "with [[allow]] rules only identities with peer = true join the mesh") {
   certs c;
   daemon_process n1{c.s.write("n1.toml", c.node("n1", "n1", {}, rules))};
   daemon_process n2{c.s.write("n2.toml", c.node("n2", "n2", n1.port()))};
@@ -114,7 +119,8 @@ TEST_CASE("with [[allow]] rules only identities with peer = true join the mesh")
 TEST_CASE("[[allow]] without [tls] is refused by check-config at the rule") {
   scratch s;
   auto path = s.write("n.toml", "[node]\nname = \"n\"\nlisten = "
-                                "\"127.0.0.1:0\"\n\n" + rules);
+                                "\"127.0.0.1:0\"\n\n"
+                                  + rules);
   auto res = run({bin, "check-config", path});
   CHECK(res.exit_code == 2);
   CHECK(res.err.find("n.toml:") != std::string::npos);

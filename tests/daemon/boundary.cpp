@@ -22,8 +22,8 @@ namespace {
 std::string config_with(const std::string& node_extra = {}) {
   return "[node]\nname = \"test\"\nlisten = \"127.0.0.1:0\"\n" + node_extra
          + "\n"
-         "[[route]]\nname = \"echo\"\nhandler = \"echo\"\n"
-         "[[route]]\nname = \"sleep\"\nhandler = \"sleep\"\nworkers = 4\n";
+           "[[route]]\nname = \"echo\"\nhandler = \"echo\"\n"
+           "[[route]]\nname = \"sleep\"\nhandler = \"sleep\"\nworkers = 4\n";
 }
 
 /// A TCP listener on 127.0.0.1 that never accepts and never speaks: the
@@ -53,14 +53,15 @@ using clock_type = std::chrono::steady_clock;
 
 } // namespace
 
-TEST_CASE("call and routes give up on a listener that never answers within --timeout and exit 3") {
+TEST_CASE("call and routes give up on a listener that never answers within "
+          "--timeout and exit 3") {
   silent_listener l;
   REQUIRE(l.port != 0);
   auto address = "127.0.0.1:" + std::to_string(l.port);
   for (auto cmd : {"call", "routes"}) {
     INFO(cmd);
-    std::vector<std::string> args{bin, cmd, "--connect", address,
-                                  "--timeout", "700ms"};
+    std::vector<std::string> args{bin,     cmd,         "--connect",
+                                  address, "--timeout", "700ms"};
     if (std::string{cmd} == "call")
       args.insert(args.end(), {"echo", "x"});
     auto start = clock_type::now();
@@ -72,7 +73,8 @@ TEST_CASE("call and routes give up on a listener that never answers within --tim
   }
 }
 
-TEST_CASE("a call to a stopped (SIGSTOP) node ends at its --timeout with exit 3") {
+TEST_CASE(
+  "a call to a stopped (SIGSTOP) node ends at its --timeout with exit 3") {
   scratch s;
   daemon_process d{s.write("n.toml", config_with())};
   d.proc->signal(SIGSTOP);
@@ -117,7 +119,8 @@ TEST_CASE("a second SIGTERM during the drain stops the node at once") {
   CHECK(res.exit_code == 3);
 }
 
-TEST_CASE("1200 CLI calls, 32 at a time, against one node all get their reply") {
+TEST_CASE(
+  "1200 CLI calls, 32 at a time, against one node all get their reply") {
   // CAF 0.17 can hand a new connection that reuses a just-closed fd number
   // a half-cleaned route: its replies vanish (1-2.5 % of such calls ended in
   // `timeout` before the node rotated fd numbers and the CLI probed).
@@ -141,10 +144,9 @@ TEST_CASE("1200 CLI calls, 32 at a time, against one node all get their reply") 
   for (int i = 0; i < total; ++i) {
     if (running.size() == parallel)
       finish_oldest();
-    running.emplace_back(
-      i, std::make_unique<process>(std::vector<std::string>{
-           bin, "call", "--connect", d.address, "--timeout", "10s", "echo",
-           "call " + std::to_string(i)}));
+    running.emplace_back(i, std::make_unique<process>(std::vector<std::string>{
+                              bin, "call", "--connect", d.address, "--timeout",
+                              "10s", "echo", "call " + std::to_string(i)}));
   }
   while (!running.empty())
     finish_oldest();
@@ -154,11 +156,12 @@ TEST_CASE("1200 CLI calls, 32 at a time, against one node all get their reply") 
   CHECK(d.stop().exit_code == 0);
 }
 
-TEST_CASE("[limits] max_payload binds built-in routes: a larger payload gets bad_request") {
+TEST_CASE("[limits] max_payload binds built-in routes: a larger payload gets "
+          "bad_request") {
   scratch s;
   auto config = "[node]\nname = \"test\"\nlisten = \"127.0.0.1:0\"\n\n"
-           "[limits]\nmax_payload = \"1KiB\"\n\n"
-           "[[route]]\nname = \"echo\"\nhandler = \"echo\"\n";
+                "[limits]\nmax_payload = \"1KiB\"\n\n"
+                "[[route]]\nname = \"echo\"\nhandler = \"echo\"\n";
   daemon_process d{s.write("n.toml", config)};
   auto small = d.call({"echo", "-"}, std::string(1024, 'x'));
   CHECK(small.exit_code == 0);

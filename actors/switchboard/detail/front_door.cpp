@@ -87,14 +87,12 @@ caf::result<caf::message> forward_call(self_ptr self, std::string route,
   if (auto why = core::route_name_problem(route); !why.empty())
     return make_error(error_code::bad_request, why);
   if (!may_call(self, route))
-    return refuse(self, "call " + route,
-                  "may not call route '" + route + "'");
+    return refuse(self, "call " + route, "may not call route '" + route + "'");
   auto& st = self->state;
   auto id = st.next_id++;
   st.calls.emplace(id, self->make_response_promise());
-  self->send(st.cfg.registry, envelope_atom::value, id,
-             to_ns(steady::now()), int64_t{0}, std::move(route),
-             std::move(args));
+  self->send(st.cfg.registry, envelope_atom::value, id, to_ns(steady::now()),
+             int64_t{0}, std::move(route), std::move(args));
   return caf::delegated<caf::message>{};
 }
 
@@ -141,8 +139,8 @@ caf::result<caf::message> hello(self_ptr self, std::string& name,
   }
   auto rp = self->make_response_promise();
   self
-    ->request(st.cfg.mesh, internal_timeout, hello_atom::value,
-              std::move(name), std::move(link))
+    ->request(st.cfg.mesh, internal_timeout, hello_atom::value, std::move(name),
+              std::move(link))
     .then([rp](std::string& n, caf::actor& l) mutable { rp.deliver(n, l); },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return caf::delegated<caf::message>{};
@@ -200,8 +198,8 @@ caf::behavior front_door_actor::make_behavior() {
   });
   // Everything outside the behavior: plain calls (variadic), else refused.
   self->set_default_handler(
-    [](caf::scheduled_actor* ptr, caf::message_view& mv)
-      -> caf::result<caf::message> {
+    [](caf::scheduled_actor* ptr,
+       caf::message_view& mv) -> caf::result<caf::message> {
       auto self = static_cast<self_ptr>(ptr);
       auto& xs = mv.content();
       if (xs.size() >= 2 && xs.match_element<call_atom>(0)
@@ -214,14 +212,12 @@ caf::behavior front_door_actor::make_behavior() {
       auto what = xs.empty() ? std::string{"an empty message"}
                              : xs.stringify(0).substr(0, 40);
       return refuse(self, "protocol " + what,
-                    "sent a message outside the node's public protocol ("
-                      + what + ")");
+                    "sent a message outside the node's public protocol (" + what
+                      + ")");
     });
   return {
-    [self](hello_atom, std::string& name,
-           caf::actor& link) -> caf::result<caf::message> {
-      return hello(self, name, link);
-    },
+    [self](hello_atom, std::string& name, caf::actor& link)
+      -> caf::result<caf::message> { return hello(self, name, link); },
     [self](list_atom) -> caf::result<caf::message> { return list(self); },
     [](ping_atom atm) { return atm; },
     [self](reply_atom, uint64_t id, caf::message& value) {

@@ -22,8 +22,8 @@ namespace switchboard::detail {
 
 /// Tells who is behind a CAF node: the subject name of the certificate its
 /// connection presented, or nothing (plain TCP, or no such connection).
-using identify_fn =
-  std::function<std::optional<std::string>(const caf::node_id&)>;
+using identify_fn
+  = std::function<std::optional<std::string>(const caf::node_id&)>;
 
 /// What a front door needs.
 struct front_door_config {

@@ -111,8 +111,8 @@ void recompute(self_ptr self) {
     r.info.workers = r.links.size();
     r.info.origin = join(origins);
     r.info.via = join(vias);
-    reachable.emplace(name, "via " + r.info.via + " (served by "
-                              + r.info.origin + ")");
+    reachable.emplace(name, "via " + r.info.via + " (served by " + r.info.origin
+                              + ")");
     routes.emplace(name, std::move(r));
   }
   // The registry, callers and links read the cell: store it before anyone
@@ -238,8 +238,10 @@ void evict(self_ptr self, const std::string& name, uint64_t except,
            const std::string& address) {
   for (auto& [id, l] : self->state.links)
     if (id != except && l.target < 0 && l.peer == name) {
-      log(self, "peer '" + name + "' that dialled in is replaced by the "
-                  "configured peer at " + address + " of that name");
+      log(self, "peer '" + name
+                  + "' that dialled in is replaced by the "
+                    "configured peer at "
+                  + address + " of that name");
       self->send_exit(l.handle, caf::exit_reason::user_shutdown);
     }
 }

@@ -1,5 +1,7 @@
 #include "switchboard/config/node_config.hpp"
 
+#include "switchboard/core/loopback.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -132,24 +134,6 @@ std::string duration_problem(std::string_view x) {
     return quoted + " is longer than " + longest_duration_text()
            + ", the longest duration";
   return quoted + " is not a duration (e.g. \"250ms\", \"5s\", \"1m\")";
-}
-
-bool is_loopback(std::string_view host) {
-  std::string h{host};
-  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  if (h == "localhost")
-    return true;
-  in_addr v4;
-  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6;
-  if (::inet_pton(AF_INET6, h.c_str(), &v6) != 1)
-    return false;
-  if (IN6_IS_ADDR_LOOPBACK(&v6))
-    return true;
-  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
 }
 
 std::optional<uint64_t> parse_size(std::string_view x) {
@@ -907,7 +891,7 @@ public:
       problems_.push_back(
         {rule.position, "[[allow]] needs [tls]: identities come from "
                         "the certificates of TLS peers and clients"});
-    if (cfg.listen && !cfg.insecure && !is_loopback(cfg.listen->host))
+    if (cfg.listen && !cfg.insecure && !core::is_loopback(cfg.listen->host))
       problems_.push_back(
         {cfg.listen_position,
          "node.listen '" + to_string(*cfg.listen)

@@ -224,11 +224,6 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view x);
 /// the longest duration"`.
 std::string duration_problem(std::string_view x);
 
-/// Whether `host` is a loopback address: `localhost` (any case), an IPv4
-/// address in 127.0.0.0/8 or `::1` (also as `::ffff:127.x.y.z`). Never
-/// resolves a name: every other host name is not loopback.
-bool is_loopback(std::string_view host);
-
 /// Parses `"512B"`, `"64KiB"`, `"1MiB"`, `"2GiB"` (binary units only).
 std::optional<uint64_t> parse_size(std::string_view x);
 

@@ -19,10 +19,9 @@ bool access_policy::may_call(const std::optional<std::string>& identity,
     return false;
   return std::any_of(rules_.begin(), rules_.end(), [&](const access_rule& r) {
     return glob_match(r.identity, *identity)
-           && std::any_of(r.call.begin(), r.call.end(),
-                          [&](const std::string& g) {
-                            return glob_match(g, route);
-                          });
+           && std::any_of(
+             r.call.begin(), r.call.end(),
+             [&](const std::string& g) { return glob_match(g, route); });
   });
 }
 

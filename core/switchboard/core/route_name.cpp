@@ -10,9 +10,8 @@ namespace {
 /// not valid (overlong, surrogate, beyond U+10FFFF, truncated).
 size_t decode(std::string_view s, size_t i, uint32_t& cp) {
   auto byte = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
-  auto cont = [&](size_t k) {
-    return i + k < s.size() && (byte(k) & 0xC0) == 0x80;
-  };
+  auto cont
+    = [&](size_t k) { return i + k < s.size() && (byte(k) & 0xC0) == 0x80; };
   auto b0 = byte(0);
   if (b0 < 0x80) {
     cp = b0;
@@ -38,13 +37,13 @@ size_t decode(std::string_view s, size_t i, uint32_t& cp) {
 /// around them is shown.
 bool hidden(uint32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) // C0, DEL, C1
-         || cp == 0xAD                            // soft hyphen
-         || cp == 0x061C                          // Arabic letter mark
-         || (cp >= 0x200B && cp <= 0x200F)        // zero width, LRM, RLM
-         || (cp >= 0x2028 && cp <= 0x202E)        // separators, embeddings
-         || (cp >= 0x2060 && cp <= 0x206F)        // joiners, isolates
-         || cp == 0xFEFF                          // BOM
-         || (cp >= 0xFFF9 && cp <= 0xFFFB);       // annotation controls
+         || cp == 0xAD                           // soft hyphen
+         || cp == 0x061C                         // Arabic letter mark
+         || (cp >= 0x200B && cp <= 0x200F)       // zero width, LRM, RLM
+         || (cp >= 0x2028 && cp <= 0x202E)       // separators, embeddings
+         || (cp >= 0x2060 && cp <= 0x206F)       // joiners, isolates
+         || cp == 0xFEFF                         // BOM
+         || (cp >= 0xFFF9 && cp <= 0xFFFB);      // annotation controls
 }
 
 std::string hex(uint32_t cp) {

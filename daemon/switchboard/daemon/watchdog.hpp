@@ -15,9 +15,9 @@ namespace switchboard::daemon {
 /// of them stops, with `what` naming it and why (e.g. "front door (killed)").
 /// The daemon then exits non-zero instead of listening on as a zombie.
 /// Returns the watchdog; send it an exit message before an orderly stop.
-caf::actor watch_essentials(
-  caf::actor_system& sys,
-  std::vector<std::pair<std::string, caf::actor>> essentials,
-  std::function<void(const std::string&)> on_down);
+caf::actor
+watch_essentials(caf::actor_system& sys,
+                 std::vector<std::pair<std::string, caf::actor>> essentials,
+                 std::function<void(const std::string&)> on_down);
 
 } // namespace switchboard::daemon
