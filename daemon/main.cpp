@@ -524,9 +524,11 @@ std::unique_ptr<node_client> connect_node(const config::host_port& hp,
       return node;
     why = "the node never answered on its connection (a probe went "
           "unanswered)";
-    // The broken system is left behind, not destroyed: its connection
-    // may be stuck.
-    node.release();
+    // The broken system is left behind, not destroyed (its connection may
+    // be stuck), but kept reachable: it is not a leak, the process ends
+    // soon.
+    static auto* abandoned = new std::vector<node_client*>;
+    abandoned->push_back(node.release());
   }
 }
 
