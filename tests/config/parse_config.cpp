@@ -71,7 +71,7 @@ TEST_CASE("the issue's example parses into the node it describes") {
   CHECK(cfg.listen->host == "127.0.0.1");
   CHECK(cfg.listen->port == 7700);
   CHECK(cfg.drain == std::chrono::nanoseconds{10s});
-  CHECK(cfg.scheduler == "stealing");
+  CHECK(cfg.scheduler == "sharing");
   CHECK(cfg.limits.timeout == std::chrono::nanoseconds{5s});
   CHECK(cfg.limits.max_in_flight == 10000);
   CHECK(cfg.limits.max_payload == uint64_t{1024} * 1024);

@@ -161,11 +161,13 @@ struct node_config {
   bool insecure = false;
   /// `[node] drain`: how long a stopping node lets requests finish.
   std::chrono::nanoseconds drain = std::chrono::seconds{10};
-  /// `[node] scheduler`: CAF's scheduler policy, "stealing" (CAF's
-  /// default: idle threads poll, with short sleeps) or "sharing" (one
-  /// queue, idle threads wake on a condition variable: lower latency at
-  /// low load; see docs/benchmarks.md).
-  std::string scheduler = "stealing";
+  /// `[node] scheduler`: CAF's scheduler policy, "sharing" (the daemon's
+  /// default: one queue, idle threads wake on a condition variable; lower
+  /// latency at low load, and starting or stopping 100 000 routes takes
+  /// about a second) or "stealing" (CAF's default: idle threads poll with
+  /// short sleeps; on 2 cores its spinning made stopping 100 000 routes
+  /// take minutes). See docs/benchmarks.md.
+  std::string scheduler = "sharing";
   limits_config limits;
   std::vector<route_config> routes;
   /// `[mesh]`; every default when absent.
