@@ -3,9 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <fstream>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -203,13 +206,15 @@ namespace {
 /// Calls `route` `n` times at once; waits for every reply (each bounded by
 /// the route's deadline).
 std::vector<caf::expected<std::string>>
-call_concurrently(node& n, const std::string& route, size_t count) {
+call_concurrently(node& n, const std::string& route, size_t count,
+                  caf::timespan timeout = std::chrono::seconds{5}) {
   caf::scoped_actor waiter{*n.sys};
   auto dest = caf::actor{waiter};
   auto ref = n.sb->ref();
   for (size_t i = 0; i < count; ++i)
     n.sys->spawn([=](caf::event_based_actor* self) {
       ref.call(self, route, std::string{})
+        .timeout(timeout)
         .then(
           [self, dest](std::string out) {
             self->send(dest, std::move(out));
@@ -264,21 +269,36 @@ TEST_CASE("a call whose deadline passes while it waits for a child gets "
           "timeout and never starts one") {
   auto dir = temp_dir();
   auto starts = dir + "/starts";
+  auto fifo = dir + "/started";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opened first (without blocking), so the child's write finds a reader.
+  int ready = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(ready >= 0);
   node n;
   REQUIRE(!n.add_exec("slow",
-                      {{"/bin/sh", "-c", "echo started >> \"$0\"; exec sleep 30",
-                        starts},
+                      {{"/bin/sh", "-c",
+                        "echo started >> \"$0\"; echo go > \"$1\"; "
+                        "exec sleep 2",
+                        starts, fifo},
                        {}},
-                      500ms, 1));
-  auto results = call_concurrently(n, "slow", 3);
-  REQUIRE(results.size() == 3);
-  for (auto& r : results) {
+                      10s, 1));
+  // The first call takes the route's only child slot...
+  std::vector<caf::expected<std::string>> first;
+  std::thread holder{[&] { first = call_concurrently(n, "slow", 1, 10s); }};
+  pollfd pfd{ready, POLLIN, 0};
+  REQUIRE(::poll(&pfd, 1, 10000) == 1);
+  // ...so two calls with short deadlines wait, and time out waiting.
+  auto waiting = call_concurrently(n, "slow", 2, 300ms);
+  holder.join();
+  ::close(ready);
+  REQUIRE(waiting.size() == 2);
+  for (auto& r : waiting) {
     REQUIRE(!r);
     CHECK(code_of(r.error()) == error_code::timeout);
   }
-  // Only the first call ran a child (none, if the machine was so slow that
-  // even the first had passed its deadline when its turn came).
-  CHECK(lines_in(starts) <= 1);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0]);
+  CHECK(lines_in(starts) == 1);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
