@@ -410,8 +410,8 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
       return result;
     },
     // -- mesh -----------------------------------------------------------------
-    [self](mesh_atom, const caf::actor& mesh, const std::string& name) {
-      self->state.mesh = mesh;
+    // The mesh says the node's name (shown as the origin of its routes).
+    [self](mesh_atom, const caf::actor&, const std::string& name) {
       self->state.node_name = name;
     },
     [self](watch_atom, const caf::actor& watcher) {

@@ -47,8 +47,7 @@ struct registry_state {
   /// Everyone who asked for the shutdown; answered when the last route
   /// drained.
   std::vector<caf::response_promise> shutdown_waiters;
-  /// The node's mesh actor and name, once a mesh is attached.
-  caf::actor mesh;
+  /// The node's name, once a mesh is attached.
   std::string node_name;
 
   static constexpr const char* name = "switchboard.registry";
