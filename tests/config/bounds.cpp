@@ -8,35 +8,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "config/config_checks.hpp"
+
 using namespace switchboard::config;
+using namespace switchboard::test;
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 
 namespace {
-
-node_config parse_ok(std::string_view text,
-                     const std::string& source = "test.toml") {
-  auto result = parse_config(text, source);
-  for (auto& x : result.problems)
-    UNSCOPED_INFO(to_string(x));
-  CHECK(result.problems.empty());
-  REQUIRE(result.config);
-  return std::move(*result.config);
-}
-
-problem only_problem(std::string_view text) {
-  auto result = parse_config(text, "test.toml");
-  CHECK_FALSE(result.config.has_value());
-  for (auto& x : result.problems)
-    UNSCOPED_INFO(to_string(x));
-  REQUIRE(result.problems.size() == 1);
-  return result.problems.front();
-}
-
-std::string pos(const problem& x) {
-  CHECK(x.where.file == "test.toml");
-  return std::to_string(x.where.line) + ":" + std::to_string(x.where.column);
-}
 
 std::string echo_route(const std::string& extra) {
   return "[[route]]\nname = \"a\"\nhandler = \"echo\"\n" + extra;

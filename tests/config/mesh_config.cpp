@@ -10,49 +10,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "config/config_checks.hpp"
+
 using namespace switchboard::config;
+using namespace switchboard::test;
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 
 namespace {
-
-/// Parses `text` as `test.toml` and requires that it has no problems.
-node_config parse_ok(std::string_view text,
-                     const std::string& source = "test.toml") {
-  auto result = parse_config(text, source);
-  for (auto& x : result.problems)
-    UNSCOPED_INFO(to_string(x));
-  CHECK(result.problems.empty());
-  REQUIRE(result.config);
-  return std::move(*result.config);
-}
-
-/// Parses `text` as `test.toml`; a document with problems has no config.
-std::vector<problem> problems_in(std::string_view text) {
-  auto result = parse_config(text, "test.toml");
-  CHECK_FALSE(result.config.has_value());
-  return result.problems;
-}
-
-/// Parses `text` and requires exactly one problem.
-problem only_problem(std::string_view text) {
-  auto xs = problems_in(text);
-  for (auto& x : xs)
-    UNSCOPED_INFO(to_string(x));
-  REQUIRE(xs.size() == 1);
-  return xs.front();
-}
-
-/// `LINE:COL` of a problem in `test.toml`.
-std::string pos(const problem& x) {
-  CHECK(x.where.file == "test.toml");
-  return std::to_string(x.where.line) + ":" + std::to_string(x.where.column);
-}
-
-/// `FILE:LINE:COL` of a position.
-std::string pos(const source_position& x) {
-  return x.file + ":" + std::to_string(x.line) + ":" + std::to_string(x.column);
-}
 
 /// A fresh directory from `mkdtemp` holding one configuration file,
 /// removed with it.

@@ -8,7 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "config/config_checks.hpp"
+
 using namespace switchboard::config;
+using namespace switchboard::test;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -20,29 +23,6 @@ certificate = "/etc/sb/node.pem"
 key = "/etc/sb/node.key"
 ca = "/etc/sb/ca.pem"
 )";
-
-node_config parse_ok(std::string_view text) {
-  auto result = parse_config(text, "test.toml");
-  for (auto& x : result.problems)
-    UNSCOPED_INFO(to_string(x));
-  CHECK(result.problems.empty());
-  REQUIRE(result.config);
-  return std::move(*result.config);
-}
-
-problem only_problem(std::string_view text) {
-  auto result = parse_config(text, "test.toml");
-  CHECK_FALSE(result.config.has_value());
-  for (auto& x : result.problems)
-    UNSCOPED_INFO(to_string(x));
-  REQUIRE(result.problems.size() == 1);
-  return result.problems.front();
-}
-
-std::string pos(const problem& x) {
-  CHECK(x.where.file == "test.toml");
-  return std::to_string(x.where.line) + ":" + std::to_string(x.where.column);
-}
 
 } // namespace
 

@@ -9,7 +9,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "config/config_checks.hpp"
+
 using namespace switchboard::config;
+using namespace switchboard::test;
 using namespace std::chrono_literals;
 using switchboard::core::policy_kind;
 
@@ -38,20 +41,6 @@ env = { LC_ALL = "C" }          # the child's whole environment
 name = "hello"
 plugin = "examples/plugin/libhello_plugin.so"
 )";
-
-/// Parses `text` and requires that it has no problems.
-node_config parse_ok(std::string_view text) {
-  auto result = parse_config(text, "test.toml");
-  for (auto& x : result.problems)
-    UNSCOPED_INFO(to_string(x));
-  CHECK(result.problems.empty());
-  REQUIRE(result.config);
-  return std::move(*result.config);
-}
-
-std::string pos(const source_position& x) {
-  return x.file + ":" + std::to_string(x.line) + ":" + std::to_string(x.column);
-}
 
 std::string host_name() {
   char buf[256] = {};
