@@ -120,7 +120,8 @@ TEST_CASE("a second SIGTERM during the drain stops the node at once") {
 }
 
 TEST_CASE(
-  "1200 CLI calls, 32 at a time, against one node all get their reply") {
+  "1200 CLI calls, 32 at a time, against one node all get their reply",
+  "[load]") {
   // CAF 0.17 can hand a new connection that reuses a just-closed fd number
   // a half-cleaned route: its replies vanish (1-2.5 % of such calls ended in
   // `timeout` before the node rotated fd numbers and the CLI probed).
@@ -179,7 +180,9 @@ TEST_CASE("[limits] max_payload binds built-in routes: a larger payload gets "
   CHECK(d.stop().exit_code == 0);
 }
 
-TEST_CASE("a node with 100000 routes starts and stops in order within its limits") {
+TEST_CASE(
+  "a node with 100000 routes starts and stops in order within its limits",
+  "[load]") {
   // All routes go to the router in one message, and the daemon's sharing
   // scheduler launches and retires 100 000 workers without spinning (with
   // CAF's work-stealing scheduler on 2 cores the stop took minutes).

@@ -30,7 +30,13 @@ struct daemon_process {
       std::vector<std::string>{bin, "serve", "--config", config});
     auto line = proc->read_line(20s);
     const std::string prefix = "listening on ";
-    REQUIRE(line.rfind(prefix, 0) == 0);
+    if (line.rfind(prefix, 0) != 0) {
+      // Say what the node printed instead (a needle that never appears
+      // reads stderr for a moment).
+      proc->wait_for_err("\n\n\n", 500ms);
+      FAIL("no 'listening on' line within 20 s; stdout: '"
+           << line << "'; stderr: " << proc->err_so_far());
+    }
     address = line.substr(prefix.size());
     address = address.substr(0, address.find(' ')); // drop " (tls)"
   }
