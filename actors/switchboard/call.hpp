@@ -105,8 +105,10 @@ caf::message pack(Ts&&... xs) {
 /// in the actor's default handler (installed on its first call), so do not
 /// replace that handler in calling actors. Outstanding calls cost O(1) each
 /// however many are in flight. A request refers to the router or handle it
-/// came from: call `then` before that goes away, and only once.
-class call_request {
+/// came from: call `then` before that goes away, and only once. A request
+/// dropped without `then` sends nothing, so discarding one is a compiler
+/// warning.
+class [[nodiscard]] call_request {
 public:
   call_request(caf::event_based_actor* self, const detail::router_core& core,
                std::string route, caf::message args)
