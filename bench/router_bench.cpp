@@ -206,16 +206,17 @@ result bench_direct(caf::actor_system& sys, const std::vector<caf::actor>& pool,
 // -- b and c: routed -----------------------------------------------------------
 
 result bench_named(caf::actor_system& sys, switchboard::router_ref ref,
-                   size_t callers, run_plan plan, double seconds) {
+                   std::string route, size_t callers, run_plan plan,
+                   double seconds) {
   auto reports = run_callers(
     sys, callers, plan,
-    [ref](caf::actor_system& s, const run_plan& p, const caf::actor& c) {
+    [ref, route](caf::actor_system& s, const run_plan& p, const caf::actor& c) {
       spawn_caller(s, p, c,
-                   [ref](caf::event_based_actor* self,
-                         std::shared_ptr<caller_core> core,
-                         std::shared_ptr<std::function<void()>> next) {
+                   [ref, route](caf::event_based_actor* self,
+                                std::shared_ptr<caller_core> core,
+                                std::shared_ptr<std::function<void()>> next) {
                      auto t0 = clock_type::now();
-                     ref.call(self, "bench", to_int(t0))
+                     ref.call(self, route, to_int(t0))
                        .then(
                          [core, next](int64_t t) {
                            core->on_reply(from_int(t));
@@ -234,12 +235,13 @@ result bench_named(caf::actor_system& sys, switchboard::router_ref ref,
 }
 
 result bench_handle(caf::actor_system& sys, switchboard::router_ref ref,
-                    size_t callers, run_plan plan, double seconds) {
+                    std::string route, size_t callers, run_plan plan,
+                    double seconds) {
   auto reports = run_callers(
     sys, callers, plan,
-    [ref](caf::actor_system& s, const run_plan& p, const caf::actor& c) {
+    [ref, route](caf::actor_system& s, const run_plan& p, const caf::actor& c) {
       auto handle = std::make_shared<switchboard::route_handle>(
-        *ref.resolve("bench"));
+        *ref.resolve(route));
       spawn_caller(s, p, c,
                    [handle](caf::event_based_actor* self,
                             std::shared_ptr<caller_core> core,
@@ -394,7 +396,9 @@ int main(int argc, char** argv) {
   app.add_option("--windows", cfg.windows, "requests in flight, all callers");
   app.add_option("--callers", cfg.callers, "caller counts");
   app.add_option("--only", cfg.only, "contenders to run, e.g. \"ac\" (for "
-                                     "profiling)");
+                                     "profiling); B and C are b and c on a "
+                                     "route without the latency histogram "
+                                     "(what metrics cost: --only bcBC)");
   CLI11_PARSE(app, argc, argv);
   if (cfg.quick) {
     cfg.seconds = 0.25;
@@ -425,6 +429,16 @@ int main(int argc, char** argv) {
               << '\n';
     return 1;
   }
+  // B and C: the same route without timing each reply (metrics "off": only
+  // the outcome counters, which every route keeps).
+  auto untimed = opts;
+  untimed.timed = false;
+  if (auto err = sb.add("bench_untimed", [](int64_t x) { return x; },
+                        untimed)) {
+    std::cerr << "cannot add the untimed route: "
+              << switchboard::describe(err) << '\n';
+    return 1;
+  }
   std::map<std::tuple<char, size_t, size_t>, result> medians;
   for (auto callers : cfg.callers)
     for (auto window : cfg.windows) {
@@ -435,15 +449,18 @@ int main(int argc, char** argv) {
           runs['a'].push_back(bench_direct(
           sys, direct_pool, callers, make_plan(window, callers, cfg.seconds),
           cfg.seconds));
-        if (cfg.only.find('b') != std::string::npos)
-          runs['b'].push_back(bench_named(sys, sb.ref(), callers,
-                                        make_plan(window, callers, cfg.seconds),
-                                        cfg.seconds));
-        if (cfg.only.find('c') != std::string::npos)
-          runs['c'].push_back(bench_handle(sys, sb.ref(), callers,
-                                         make_plan(window, callers,
-                                                   cfg.seconds),
-                                         cfg.seconds));
+        for (auto [key, route] : {std::pair{'b', "bench"},
+                                  std::pair{'B', "bench_untimed"}})
+          if (cfg.only.find(key) != std::string::npos)
+            runs[key].push_back(bench_named(
+              sys, sb.ref(), route, callers,
+              make_plan(window, callers, cfg.seconds), cfg.seconds));
+        for (auto [key, route] : {std::pair{'c', "bench"},
+                                  std::pair{'C', "bench_untimed"}})
+          if (cfg.only.find(key) != std::string::npos)
+            runs[key].push_back(bench_handle(
+              sys, sb.ref(), route, callers,
+              make_plan(window, callers, cfg.seconds), cfg.seconds));
         if (cfg.only.find('d') != std::string::npos)
           runs['d'].push_back(bench_hand_rolled(
           cfg.threads, callers, make_plan(window, callers, cfg.seconds),
@@ -463,6 +480,9 @@ int main(int argc, char** argv) {
     for (auto window : cfg.windows) {
       auto a = medians[{'a', callers, window}].req_per_s;
       auto ratio = [&](char x, char y) {
+        if (cfg.only.find(x) == std::string::npos
+            || cfg.only.find(y) == std::string::npos)
+          return;
         auto den = medians[{y, callers, window}].req_per_s;
         auto num = medians[{x, callers, window}].req_per_s;
         std::cout << "ratio " << x << "/" << y << " callers=" << callers
@@ -474,6 +494,8 @@ int main(int argc, char** argv) {
       ratio('c', 'a');
       ratio('b', 'd');
       ratio('c', 'd');
+      ratio('b', 'B');
+      ratio('c', 'C');
     }
   for (auto& w : direct_pool)
     caf::anon_send_exit(w, caf::exit_reason::user_shutdown);

@@ -39,7 +39,9 @@
 #include <caf/scoped_actor.hpp>
 
 #include "switchboard/config/node_config.hpp"
+#include "switchboard/daemon/http_front_door.hpp"
 #include "switchboard/daemon/node_setup.hpp"
+#include "switchboard/daemon/render.hpp"
 #include "switchboard/daemon/watchdog.hpp"
 #include "switchboard/detail/identity_table.hpp"
 #include "switchboard/detail/transport.hpp"
@@ -91,6 +93,14 @@ std::optional<tls_files> tls_of(const config::node_config& cfg) {
   return tls_files{cfg.tls->certificate, cfg.tls->key, cfg.tls->ca};
 }
 
+/// The largest payload any route of `cfg` takes.
+uint64_t largest_payload(const config::node_config& cfg) {
+  uint64_t result = cfg.limits.max_payload;
+  for (auto& r : cfg.routes)
+    result = std::max(result, r.max_payload.value_or(cfg.limits.max_payload));
+  return result;
+}
+
 mesh_options mesh_options_of(const config::node_config& cfg) {
   mesh_options result;
   result.name = cfg.name;
@@ -104,11 +114,8 @@ mesh_options mesh_options_of(const config::node_config& cfg) {
   result.max_advert_routes = cfg.mesh.max_advert_routes;
   // A frame carries a batch, or one call of the largest payload any route
   // takes, with headroom for headers and route names.
-  uint64_t largest_payload = cfg.limits.max_payload;
-  for (auto& r : cfg.routes)
-    largest_payload = std::max(largest_payload,
-                               r.max_payload.value_or(cfg.limits.max_payload));
-  result.max_frame = cfg.mesh.max_batch_bytes + largest_payload + (1u << 20);
+  result.max_frame
+    = cfg.mesh.max_batch_bytes + largest_payload(cfg) + (1u << 20);
   result.tls = cfg.tls.has_value();
   result.insecure = cfg.insecure;
   for (auto& rule : cfg.allow)
@@ -148,6 +155,15 @@ std::string restart_only_changes(const config::node_config& running,
     xs.emplace_back("[node] insecure");
   if (running.scheduler != next.scheduler)
     xs.emplace_back("[node] scheduler");
+  auto http_of = [](const config::node_config& x) {
+    return x.http ? std::make_tuple(true, config::to_string(x.http->listen),
+                                    x.http->max_connections, x.http->threads,
+                                    x.http->read_timeout.count())
+                  : std::make_tuple(false, std::string{}, int64_t{0},
+                                    int64_t{0}, int64_t{0});
+  };
+  if (http_of(running) != http_of(next))
+    xs.emplace_back("[http]");
   std::set<std::string> wanted;
   for (auto& peer : next.peers)
     wanted.insert(config::to_string(peer.address));
@@ -351,6 +367,29 @@ int serve(const std::string& config_path) {
   }
   std::set<std::string> dialled;
   connect_peers(net, cfg, dialled);
+  // The HTTP front door, if configured: stopped before the router drains
+  // to its end (declared after it).
+  std::unique_ptr<daemon::http_front_door> http;
+  if (cfg.http) {
+    daemon::http_settings hs;
+    hs.http = *cfg.http;
+    hs.tls = tls_of(cfg);
+    hs.policy
+      = std::make_shared<core::access_policy>(mesh_options_of(cfg).allow);
+    hs.max_body = largest_payload(cfg);
+    http = std::make_unique<daemon::http_front_door>(sys, sb.ref(), &net,
+                                                     std::move(hs));
+    auto bound = http->start();
+    if (auto why = std::get_if<std::string>(&bound)) {
+      std::cerr << "error: cannot serve HTTP on "
+                << config::to_string(cfg.http->listen) << ": " << *why << '\n';
+      return exit_usage;
+    }
+    std::cout << "http listening on " << cfg.http->listen.host << ':'
+              << std::get<uint16_t>(bound) << (cfg.tls ? " (https)" : "")
+              << std::endl;
+    http->set_ready(true);
+  }
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0)
@@ -389,6 +428,8 @@ int serve(const std::string& config_path) {
   caf::anon_send_exit(watchdog, caf::exit_reason::user_shutdown);
   std::cerr << "stopping: draining requests in flight (a second signal "
                "stops at once)\n";
+  if (http)
+    http->set_ready(false);
   exit_on_second_signal(signals);
   if (auto err = sb.shutdown(cfg.drain))
     std::cerr << "drain: " << describe_for_cli(err) << '\n';
@@ -568,56 +609,38 @@ int call(const config::host_port& hp, const std::optional<tls_files>& tls,
   return exit_unreachable;
 }
 
-std::string json_escape(const std::string& x) {
-  std::string out;
-  for (auto c : x) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out;
-}
-
-int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
-           std::chrono::nanoseconds timeout, bool json) {
+/// Asks the node at `hp` with `msg` and prints its answer, of type `T`,
+/// with `print`; returns the exit code (1: a switchboard error such as
+/// `forbidden`, 3: unreachable or an unexpected answer).
+template <class T, class Print>
+int query(const config::host_port& hp, const std::optional<tls_files>& tls,
+          std::chrono::nanoseconds timeout, caf::message msg, Print print) {
   auto started = client_clock::now();
   auto node = connect_node(hp, tls, timeout);
   auto& sys = *node->sys;
   auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
                                       std::chrono::milliseconds{1});
+  auto res = node->ask(std::move(msg), left);
+  if (res && res->match_elements<T>()) {
+    print(res->get_as<T>(0));
+    return exit_ok;
+  }
+  if (!res && code_of(res.error())) {
+    std::cerr << "error: " << describe(res.error()) << '\n';
+    return exit_route_error;
+  }
+  std::cerr << "error: lost the node: "
+            << (res ? std::string{"unexpected answer"}
+                    : sys.render(res.error()))
+            << '\n';
+  return exit_unreachable;
+}
+
+int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
+           std::chrono::nanoseconds timeout, bool json) {
   auto print = [&](const std::vector<core::route_info>& xs) {
     if (json) {
-      std::cout << "[";
-      for (size_t i = 0; i < xs.size(); ++i) {
-        auto& x = xs[i];
-        std::cout << (i == 0 ? "" : ",") << "\n  {\"name\": \""
-                  << json_escape(x.name) << "\", \"kind\": \""
-                  << json_escape(x.kind) << "\", \"workers\": " << x.workers
-                  << ", \"policy\": \"" << core::to_string(x.policy)
-                  << "\", \"in_flight\": " << x.in_flight
-                  << ", \"completed\": " << x.completed
-                  << ", \"failed\": " << x.failed
-                  << ", \"restarts\": " << x.restarts << ", \"origin\": \""
-                  << json_escape(x.origin) << "\", \"via\": \""
-                  << json_escape(x.via) << "\"}";
-      }
-      std::cout << (xs.empty() ? "]" : "\n]") << std::endl;
+      std::cout << daemon::routes_json(xs) << std::flush;
       return;
     }
     std::printf("%-24s %-10s %7s %-16s %9s %s\n", "NAME", "KIND", "WORKERS",
@@ -636,20 +659,18 @@ int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
                   origin.c_str());
     }
   };
-  auto res = node->ask(caf::make_message(list_atom::value), left);
-  if (res && res->match_elements<std::vector<core::route_info>>()) {
-    print(res->get_as<std::vector<core::route_info>>(0));
-    return exit_ok;
-  }
-  if (!res && code_of(res.error())) {
-    std::cerr << "error: " << describe(res.error()) << '\n';
-    return exit_route_error;
-  }
-  std::cerr << "error: lost the node: "
-            << (res ? std::string{"unexpected answer"}
-                    : sys.render(res.error()))
-            << '\n';
-  return exit_unreachable;
+  return query<std::vector<core::route_info>>(
+    hp, tls, timeout, caf::make_message(list_atom::value), print);
+}
+
+int stats(const config::host_port& hp, const std::optional<tls_files>& tls,
+          std::chrono::nanoseconds timeout, bool json) {
+  auto print = [&](const std::vector<core::route_stats>& xs) {
+    std::cout << (json ? daemon::stats_json(xs) : daemon::stats_table(xs))
+              << std::flush;
+  };
+  return query<std::vector<core::route_stats>>(
+    hp, tls, timeout, caf::make_message(stats_atom::value), print);
 }
 
 int check_config(const std::string& path) {
@@ -710,6 +731,14 @@ int main(int argc, char** argv) {
                          "how long to wait, connecting included, e.g. 5s");
   routes_cmd->add_flag("--json", json, "print JSON");
   add_tls_options(routes_cmd);
+  auto stats_cmd = app.add_subcommand(
+    "stats", "show a node's route metrics: requests, errors, p50/p99 "
+             "latency, in flight, restarts");
+  stats_cmd->add_option("--connect", connect, "node address HOST:PORT");
+  stats_cmd->add_option("--timeout", timeout_text,
+                        "how long to wait, connecting included, e.g. 5s");
+  stats_cmd->add_flag("--json", json, "print JSON");
+  add_tls_options(stats_cmd);
   std::string check_path;
   auto check_cmd = app.add_subcommand(
     "check-config", "validate a configuration without starting anything");
@@ -744,6 +773,8 @@ int main(int argc, char** argv) {
   }
   if (*routes_cmd)
     return routes(*hp, tls, *timeout, json);
+  if (*stats_cmd)
+    return stats(*hp, tls, *timeout, json);
   std::string payload;
   if (payload_arg == "-")
     payload.assign(std::istreambuf_iterator<char>{std::cin},

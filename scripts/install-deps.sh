@@ -8,4 +8,5 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   g++ cmake ninja-build make \
   libcaf-dev libtomlplusplus-dev catch2 libcli11-dev libssl-dev openssl \
+  libcpp-httplib-dev pkg-config curl \
   >/dev/null

@@ -31,6 +31,8 @@ using remove_atom = caf::atom_constant<caf::atom("sb_remove")>;
 /// one message (see `router_ref::apply`).
 using apply_atom = caf::atom_constant<caf::atom("sb_apply")>;
 using list_atom = caf::atom_constant<caf::atom("sb_list")>;
+/// `(sb_stats)` -> `std::vector<route_stats>`: the local routes' metrics.
+using stats_atom = caf::atom_constant<caf::atom("sb_stats")>;
 using watch_atom = caf::atom_constant<caf::atom("sb_watch")>;
 using unwatch_atom = caf::atom_constant<caf::atom("sb_unwatch")>;
 

@@ -1,5 +1,7 @@
 #include "switchboard/error.hpp"
 
+#include "switchboard/core/route_metrics.hpp"
+
 #include <caf/actor_system_config.hpp>
 
 #include "switchboard/core/route_info.hpp"
@@ -47,6 +49,9 @@ void register_error_category(caf::actor_system_config& cfg) {
   cfg.add_message_type<core::route_info>("switchboard::route_info");
   cfg.add_message_type<std::vector<core::route_info>>(
     "std::vector<switchboard::route_info>");
+  cfg.add_message_type<core::route_stats>("switchboard::route_stats");
+  cfg.add_message_type<std::vector<core::route_stats>>(
+    "std::vector<switchboard::route_stats>");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {

@@ -122,6 +122,10 @@ caf::expected<std::vector<core::route_info>> router_ref::list() const {
   return result;
 }
 
+std::vector<core::route_stats> router_ref::stats() const {
+  return detail::stats_of(*core_->dir->load());
+}
+
 void router_ref::watch(const caf::actor& watcher) const {
   caf::anon_send(core_->registry, watch_atom::value, watcher);
 }

@@ -148,6 +148,12 @@ public:
   /// Lists the routes, sorted by name.
   caf::expected<std::vector<core::route_info>> list() const;
 
+  /// The metrics of this router's own routes, sorted by name: answers by
+  /// outcome, the latency histogram, in flight, restarts (see
+  /// `core::route_stats` and docs/operations.md). Read from the published
+  /// directory and the workers' counters: no message, any thread.
+  std::vector<core::route_stats> stats() const;
+
   /// Subscribes `watcher` to route events (see the protocol above).
   void watch(const caf::actor& watcher) const;
 

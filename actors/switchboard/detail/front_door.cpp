@@ -146,17 +146,18 @@ caf::result<caf::message> hello(self_ptr self, std::string& name,
   return caf::delegated<caf::message>{};
 }
 
-caf::result<caf::message> list(self_ptr self) {
+/// `list` and `stats`: what the routes are and what they did, for anyone
+/// this node knows (any identity its rules name; everyone without rules).
+template <class Atom, class Result>
+caf::result<caf::message> ask_registry(self_ptr self, Atom what,
+                                       const char* kind) {
   auto& st = self->state;
   if (!from_local(self) && !st.cfg.policy->known(identity_of(self)))
-    return refuse(self, "list", "may not list the routes");
+    return refuse(self, kind, std::string{"may not "} + kind + " the routes");
   auto rp = self->make_response_promise();
-  self->request(st.cfg.registry, internal_timeout, list_atom::value)
-    .then(
-      [rp](std::vector<core::route_info>& xs) mutable {
-        rp.deliver(std::move(xs));
-      },
-      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  self->request(st.cfg.registry, internal_timeout, what)
+    .then([rp](Result& xs) mutable { rp.deliver(std::move(xs)); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return caf::delegated<caf::message>{};
 }
 
@@ -218,7 +219,14 @@ caf::behavior front_door_actor::make_behavior() {
   return {
     [self](hello_atom, std::string& name, caf::actor& link)
       -> caf::result<caf::message> { return hello(self, name, link); },
-    [self](list_atom) -> caf::result<caf::message> { return list(self); },
+    [self](list_atom x) -> caf::result<caf::message> {
+      return ask_registry<list_atom, std::vector<core::route_info>>(self, x,
+                                                                    "list");
+    },
+    [self](stats_atom x) -> caf::result<caf::message> {
+      return ask_registry<stats_atom, std::vector<core::route_stats>>(
+        self, x, "stats");
+    },
     [](ping_atom atm) { return atm; },
     [self](reply_atom, uint64_t id, caf::message& value) {
       answer(self, id, std::move(value));

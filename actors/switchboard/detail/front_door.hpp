@@ -59,8 +59,9 @@ struct front_door_state {
 ///
 /// - `(sb_call, route, args...)` request -> the route's reply or error,
 ///   if the caller's identity may call the route (else `forbidden`)
-/// - `(sb_list)` request -> `std::vector<core::route_info>`, for callers
-///   that may call anything here
+/// - `(sb_list)` request -> `std::vector<core::route_info>`, and
+///   `(sb_stats)` request -> `std::vector<core::route_stats>`, for callers
+///   some access rule names (everyone without rules)
 /// - `(sb_hello, name, link)` request -> `(name, link)`: join the mesh, if
 ///   the caller may peer and (under TLS) `name` is its certificate's name
 /// - `(sb_ping)` request -> `(sb_ping)`: a probe that a new connection

@@ -243,10 +243,13 @@ void on_worker_down(self_ptr self, const route_ptr& route,
     return;
   // Nothing is lost with it: the worker answered its mailbox in on_exit,
   // and dispatchers whose envelope its closed mailbox refuses answer and
-  // count themselves out (see `deliver`).
-  route->retire_counts(*i->load);
+  // count themselves out (see `deliver`). Its counts are final now: they
+  // move to the retired totals in the same snapshot that drops it.
   if (route->status() != route_status::open)
     return;
+  auto retired = p->retired ? std::make_shared<core::route_stats>(*p->retired)
+                            : std::make_shared<core::route_stats>();
+  i->load->add_to(*retired);
   auto index = static_cast<size_t>(i - ws.begin());
   auto next = ws;
   if (route->spec.members().empty()
@@ -266,7 +269,7 @@ void on_worker_down(self_ptr self, const route_ptr& route,
   } else {
     next.erase(next.begin() + static_cast<ptrdiff_t>(index));
   }
-  route->publish(std::make_shared<pool>(std::move(next)));
+  route->publish(std::make_shared<pool>(std::move(next), std::move(retired)));
 }
 
 /// Forwards a call to a worker of `name`, or to a peer that reaches it, or
@@ -409,6 +412,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
                 [](const auto& x, const auto& y) { return x.name < y.name; });
       return result;
     },
+    [self](stats_atom) { return stats_of(*self->state.dir->load()); },
     // -- mesh -----------------------------------------------------------------
     // The mesh says the node's name (shown as the origin of its routes).
     [self](mesh_atom, const caf::actor&, const std::string& name) {

@@ -1,5 +1,6 @@
 #include "switchboard/detail/route_state.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <typeinfo>
@@ -35,8 +36,9 @@ loads_of(const std::vector<worker_slot>& xs) {
 
 } // namespace
 
-pool::pool(std::vector<worker_slot> xs)
-  : workers(std::move(xs)), loads(loads_of(workers)) {
+pool::pool(std::vector<worker_slot> xs,
+           std::shared_ptr<const core::route_stats> retired)
+  : workers(std::move(xs)), loads(loads_of(workers)), retired(std::move(retired)) {
   // nop
 }
 
@@ -90,20 +92,50 @@ core::route_info route_state::info() const {
   result.restarts = restarts.load(std::memory_order_relaxed);
   auto p = snapshot();
   result.workers = p->workers.size();
-  result.completed = retired_completed_.load(std::memory_order_relaxed);
-  result.failed = retired_failed_.load(std::memory_order_relaxed);
+  if (p->retired) {
+    result.completed = p->retired->outcomes[core::outcome_ok];
+    result.failed = p->retired->errors();
+  }
   for (auto& w : p->workers) {
-    result.completed += w.load->completed.load(std::memory_order_relaxed);
-    result.failed += w.load->failed.load(std::memory_order_relaxed);
+    result.completed += w.load->completed();
+    result.failed += w.load->failed();
   }
   return result;
 }
 
-void route_state::retire_counts(const core::worker_load& load) {
-  retired_completed_.fetch_add(load.completed.load(std::memory_order_relaxed),
-                               std::memory_order_relaxed);
-  retired_failed_.fetch_add(load.failed.load(std::memory_order_relaxed),
-                            std::memory_order_relaxed);
+core::route_stats route_state::stats() const {
+  core::route_stats result;
+  result.name = name;
+  result.in_flight = in_flight.load(std::memory_order_relaxed);
+  result.restarts = restarts.load(std::memory_order_relaxed);
+  auto p = snapshot();
+  if (p->retired) {
+    result.outcomes = p->retired->outcomes;
+    result.buckets = p->retired->buckets;
+    result.latency_sum_ns = p->retired->latency_sum_ns;
+  }
+  for (auto& w : p->workers)
+    w.load->add_to(result);
+  for (size_t i = 0; i < core::outcome_count; ++i)
+    result.outcomes[i] += refused_[i].load(std::memory_order_relaxed);
+  return result;
+}
+
+void route_state::count_refusal(const caf::error& err) noexcept {
+  auto code = code_of(err);
+  auto i = code ? core::outcome_of(*code) : core::outcome_of(
+             error_code::handler_failed);
+  refused_[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::vector<core::route_stats> stats_of(const directory& dir) {
+  std::vector<core::route_stats> result;
+  result.reserve(dir.size());
+  for (auto& [name, route] : dir)
+    result.push_back(route->stats());
+  std::sort(result.begin(), result.end(),
+            [](const auto& x, const auto& y) { return x.name < y.name; });
+  return result;
 }
 
 std::shared_ptr<const directory> directory_cell::load() const {
@@ -253,31 +285,31 @@ caf::error too_large(const route_state& route, uint64_t size) {
 
 admission admit(route_state& route, const pool& p, const caf::message& args) {
   admission result;
-  if (auto size = payload_size(args); size > route.options.max_payload) {
-    result.err = too_large(route, size);
+  auto refuse = [&](caf::error err) {
+    route.count_refusal(err);
+    result.err = std::move(err);
     return result;
-  }
+  };
+  if (auto size = payload_size(args); size > route.options.max_payload)
+    return refuse(too_large(route, size));
   auto fan = route.policy->fan_out();
   auto n = fan ? static_cast<int64_t>(p.workers.size()) : int64_t{1};
   auto prior = route.in_flight.fetch_add(n, std::memory_order_seq_cst);
   if (route.status() != route_status::open) {
     route.release(n);
-    result.err = closed_error(route);
-    return result;
+    return refuse(closed_error(route));
   }
   if (p.workers.empty()) {
     route.release(n);
-    result.err = make_error(error_code::no_worker,
-                            "route '" + route.name + "' has no live worker");
-    return result;
+    return refuse(make_error(error_code::no_worker,
+                             "route '" + route.name + "' has no live worker"));
   }
   if (prior + n > route.options.max_in_flight) {
     route.release(n);
-    result.err = make_error(error_code::overloaded,
-                            "route '" + route.name + "' has "
-                              + std::to_string(route.options.max_in_flight)
-                              + " requests in flight (max_in_flight)");
-    return result;
+    return refuse(make_error(error_code::overloaded,
+                             "route '" + route.name + "' has "
+                               + std::to_string(route.options.max_in_flight)
+                               + " requests in flight (max_in_flight)"));
   }
   // Count the request in at its worker(s). A worker that died after this
   // pool snapshot was taken refuses the envelope in `deliver`, which counts
@@ -295,11 +327,13 @@ admission admit(route_state& route, const pool& p, const caf::message& args) {
   return result;
 }
 
-caf::error worker_gone(const route_state& route) {
-  return make_error(error_code::worker_down,
-                    "route '" + route.name
-                      + "': the chosen worker stopped before taking the "
-                        "request");
+caf::error worker_gone(route_state& route) {
+  auto err = make_error(error_code::worker_down,
+                        "route '" + route.name
+                          + "': the chosen worker stopped before taking the "
+                            "request");
+  route.count_refusal(err);
+  return err;
 }
 
 bool deliver(route_state& route, const worker_slot& slot,

@@ -17,6 +17,7 @@
 #include "switchboard/core/policy.hpp"
 #include "switchboard/core/restart_budget.hpp"
 #include "switchboard/core/route_info.hpp"
+#include "switchboard/core/route_metrics.hpp"
 #include "switchboard/core/route_options.hpp"
 #include "switchboard/core/worker_load.hpp"
 #include "switchboard/detail/remote_routes.hpp"
@@ -35,8 +36,13 @@ struct worker_slot {
 struct pool {
   std::vector<worker_slot> workers;
   std::vector<const core::worker_load*> loads;
+  /// The final counts of the workers that left the pool (null: none).
+  /// Swapped with the pool, so a reader never counts a worker twice or not
+  /// at all, and the route's totals never go down.
+  std::shared_ptr<const core::route_stats> retired;
 
-  explicit pool(std::vector<worker_slot> xs);
+  explicit pool(std::vector<worker_slot> xs,
+                std::shared_ptr<const core::route_stats> retired = nullptr);
 
   core::pool_view view() const noexcept {
     return {loads.data(), loads.size()};
@@ -111,14 +117,18 @@ public:
   /// A snapshot for `list` and watchers.
   core::route_info info() const;
 
-  /// Registry-only: keeps the counts of a worker that left the pool, so
-  /// `info` reports totals since the route was added.
-  void retire_counts(const core::worker_load& load);
+  /// The route's metrics: its workers' counts (live and retired) plus
+  /// the requests refused before reaching a worker. Thread-safe.
+  core::route_stats stats() const;
+
+  /// Counts a request refused before any worker took it (`err` carries a
+  /// switchboard code). Any thread.
+  void count_refusal(const caf::error& err) noexcept;
 
 private:
   std::atomic<route_status> status_{route_status::open};
-  std::atomic<uint64_t> retired_completed_{0};
-  std::atomic<uint64_t> retired_failed_{0};
+  /// Refusals at admission, by outcome; any dispatcher thread writes.
+  std::atomic<uint64_t> refused_[core::outcome_count] = {};
   std::atomic<uint64_t> version_{0};
   std::shared_ptr<const pool> pool_;
   std::shared_ptr<route_state> successor_;
@@ -129,6 +139,9 @@ using route_ptr = std::shared_ptr<route_state>;
 /// The published name -> route map that `resolve` and callers read without
 /// asking the registry. Replaced whole by the registry on every change.
 using directory = std::unordered_map<std::string, route_ptr>;
+
+/// The metrics of every route of `dir`, sorted by name.
+std::vector<core::route_stats> stats_of(const directory& dir);
 
 /// Holds the current directory; shared by the router and its registry.
 class directory_cell {
@@ -226,8 +239,9 @@ admission admit(route_state& route, const pool& p, const caf::message& args);
 bool deliver(route_state& route, const worker_slot& slot,
              caf::mailbox_element_ptr envelope, caf::execution_unit* eu);
 
-/// The error for a request whose worker stopped before taking it.
-caf::error worker_gone(const route_state& route);
+/// The error for a request whose worker stopped before taking it (counted
+/// as a refusal of `route`).
+caf::error worker_gone(route_state& route);
 
 /// Sends an admitted fan-out request to every worker of `p` through a
 /// gatherer spawned from `spawner`, which answers `to`.

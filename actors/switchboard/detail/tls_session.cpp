@@ -53,6 +53,8 @@ std::string last_ssl_error() {
   return msg.empty() ? "unknown OpenSSL error" : msg;
 }
 
+} // namespace
+
 std::string subject_common_name(SSL* ssl) {
   auto cert = SSL_get1_peer_certificate(ssl);
   if (cert == nullptr)
@@ -76,8 +78,6 @@ std::string subject_common_name(SSL* ssl) {
     return {};
   return result;
 }
-
-} // namespace
 
 // -- tls_context --------------------------------------------------------------
 

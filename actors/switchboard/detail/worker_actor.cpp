@@ -110,6 +110,7 @@ void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
   // control block, which the caller's thread is touching too).
   current_ = reply_target{std::move(current_element_->sender),
                           current_element_->mid, call_id};
+  current_sent_at_ns_ = sent_at_ns;
   current_timeout_ = std::chrono::duration_cast<steady::duration>(
     std::chrono::nanoseconds{timeout_ns});
   current_deadline_ = from_ns(sent_at_ns) + current_timeout_;
@@ -118,7 +119,7 @@ void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
              make_error(error_code::timeout,
                         "route '" + route_->name
                           + "': deadline passed before a worker started it"),
-             false);
+             current_sent_at_ns_);
     return;
   }
   current_token_ = 0;
@@ -128,7 +129,7 @@ void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
     if (current_token_ != 0)
       finish(current_token_, std::move(err));
     else
-      complete(current_, std::move(err), false);
+      complete(current_, std::move(err), current_sent_at_ns_);
   };
   try {
     auto res = impl_->invoke(*this, args);
@@ -138,12 +139,12 @@ void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
       if (current_token_ != 0)
         finish(current_token_, std::move(*value));
       else
-        complete(current_, std::move(*value), true);
+        complete(current_, std::move(*value), current_sent_at_ns_);
     } else if (auto err = std::get_if<caf::error>(&res)) {
       if (current_token_ != 0)
         finish(current_token_, std::move(*err));
       else
-        complete(current_, std::move(*err), false);
+        complete(current_, std::move(*err), current_sent_at_ns_);
     }
   } catch (const std::exception& e) {
     fail(e.what());
@@ -154,16 +155,24 @@ void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
 }
 
 template <class Result>
-void worker_actor::complete(const reply_target& to, Result&& result, bool ok) {
+void worker_actor::complete(const reply_target& to, Result&& result,
+                            int64_t sent_at_ns) {
+  size_t outcome = core::outcome_ok;
+  if constexpr (std::is_same_v<std::decay_t<Result>, caf::error>) {
+    auto code = code_of(result);
+    outcome = core::outcome_of(code ? *code : error_code::handler_failed);
+  }
+  // Counted before the reply leaves: a caller that has its answer finds
+  // it in the metrics.
+  int64_t latency = -1;
+  if (route_->options.timed)
+    latency = std::max(int64_t{0}, to_ns(clock().now()) - sent_at_ns);
+  load_->count(outcome, latency);
   // Deferred replies may be delivered while this actor is not running (its
   // last execution unit is stale then); the scheduler's own queue is safe.
   auto ctx = running_ ? context() : nullptr;
   send_reply(this, ctx, to, std::forward<Result>(result));
   load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
-  // Single writer: a plain store, no locked instruction.
-  auto& counter = ok ? load_->completed : load_->failed;
-  counter.store(counter.load(std::memory_order_relaxed) + 1,
-                std::memory_order_relaxed);
   route_->release();
 }
 
@@ -201,34 +210,34 @@ void worker_actor::depend_on(const caf::actor& x) {
 deferred_reply worker_actor::defer() {
   if (current_token_ != 0)
     throw std::logic_error("defer() called twice for one request");
-  current_token_ = deferred_.insert(current_, current_deadline_,
-                                    current_timeout_);
+  current_token_ = deferred_.insert(owed{current_, current_sent_at_ns_},
+                                    current_deadline_, current_timeout_);
   if (!tick_at_ || current_deadline_ < *tick_at_)
     schedule_tick(current_deadline_);
   return deferred_reply{caf::actor_cast<caf::actor>(this), current_token_};
 }
 
 void worker_actor::finish(uint64_t token, caf::message value) {
-  if (auto to = deferred_.take(token)) {
-    complete(*to, std::move(value), true);
+  if (auto x = deferred_.take(token)) {
+    complete(x->to, std::move(value), x->sent_at_ns);
     retire_if_idle();
   }
 }
 
 void worker_actor::finish(uint64_t token, caf::error err) {
-  if (auto to = deferred_.take(token)) {
-    complete(*to, std::move(err), false);
+  if (auto x = deferred_.take(token)) {
+    complete(x->to, std::move(err), x->sent_at_ns);
     retire_if_idle();
   }
 }
 
 void worker_actor::expire_deferred() {
-  deferred_.expire(clock().now(), [this](uint64_t, reply_target to) {
-    complete(to,
+  deferred_.expire(clock().now(), [this](uint64_t, owed x) {
+    complete(x.to,
              make_error(error_code::timeout,
                         "route '" + route_->name
                           + "': the handler did not reply before the deadline"),
-             false);
+             x.sent_at_ns);
   });
   if (auto next = deferred_.next_deadline())
     if (!tick_at_ || *next < *tick_at_)
@@ -260,9 +269,9 @@ void worker_actor::on_exit() {
                                    + ") before replying");
   // A worker killed by a throwing continuation reports that error to the
   // replies it still owed; queued requests never ran and get `reason`.
-  auto owed = code_of(fail_state_) ? fail_state_ : reason;
-  deferred_.clear([&](uint64_t, reply_target to) {
-    complete(to, owed, false);
+  auto owed_error = code_of(fail_state_) ? fail_state_ : reason;
+  deferred_.clear([&](uint64_t, owed x) {
+    complete(x.to, owed_error, x.sent_at_ns);
   });
   // Answer what still waits in the mailbox now; CAF would drop it silently.
   close_mailbox(this, [&](caf::mailbox_element& x) {
@@ -270,10 +279,7 @@ void worker_actor::on_exit() {
     if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
                            std::string, caf::message>()) {
       reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
-      send_reply(this, nullptr, to, reason);
-      load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
-      load_->failed.fetch_add(1, std::memory_order_relaxed);
-      route_->release();
+      complete(to, reason, msg.get_as<int64_t>(2));
     }
   });
   impl_.reset();

@@ -130,9 +130,11 @@ private:
   void handle(uint64_t call_id, int64_t sent_at_ns, int64_t timeout_ns,
               const caf::message& args);
 
-  /// Sends the reply and counts the request out of the route.
+  /// Sends the reply, counts the request out of the route and into the
+  /// metrics (outcome, and latency since `sent_at_ns` if the route times
+  /// its requests).
   template <class Result>
-  void complete(const reply_target& to, Result&& result, bool ok);
+  void complete(const reply_target& to, Result&& result, int64_t sent_at_ns);
 
   void expire_deferred();
 
@@ -143,9 +145,15 @@ private:
   route_ptr route_;
   std::shared_ptr<core::worker_load> load_;
   std::unique_ptr<invoker> impl_;
-  core::pending_table<reply_target> deferred_;
-  /// The request being handled, and its deadline.
+  /// A deferred reply still owed, and when its request was sent.
+  struct owed {
+    reply_target to;
+    int64_t sent_at_ns;
+  };
+  core::pending_table<owed> deferred_;
+  /// The request being handled, when it was sent, and its deadline.
   reply_target current_;
+  int64_t current_sent_at_ns_ = 0;
   steady::time_point current_deadline_;
   steady::duration current_timeout_{};
   /// Deferred-reply token taken by the running handler, if any.

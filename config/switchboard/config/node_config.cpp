@@ -506,6 +506,47 @@ public:
         mesh.max_advert_routes = static_cast<size_t>(*i);
   }
 
+  std::optional<http_config> read_http(const toml::table& tbl) {
+    check_keys(tbl, "[http]",
+               {"listen", "max_connections", "threads", "read_timeout"});
+    http_config result;
+    bool ok = true;
+    if (auto n = tbl.get("listen")) {
+      if (auto s = string(*n, "http.listen")) {
+        if (auto hp = parse_host_port(*s)) {
+          result.listen = *hp;
+          result.listen_position = at(n->source());
+        } else {
+          report(n->source(), "http.listen '" + *s
+                                + "' is not HOST:PORT (e.g. "
+                                  "\"127.0.0.1:7780\", port 0 = any)");
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    } else {
+      report(tbl.source(), "[http] needs listen = \"HOST:PORT\"");
+      ok = false;
+    }
+    if (auto n = tbl.get("max_connections")) {
+      if (auto i = integer_in(*n, "http.max_connections", 1,
+                              bounds::max_http_connections))
+        result.max_connections = *i;
+    }
+    if (auto n = tbl.get("threads")) {
+      if (auto i = integer_in(*n, "http.threads", 1, bounds::max_http_threads))
+        result.threads = *i;
+    }
+    if (auto n = tbl.get("read_timeout"))
+      if (auto d = duration_at_least(*n, "http.read_timeout",
+                                     std::chrono::milliseconds{1}))
+        result.read_timeout = *d;
+    if (!ok)
+      return std::nullopt;
+    return result;
+  }
+
   std::optional<peer_config> read_peer(const toml::table& tbl) {
     check_keys(tbl, "[[peer]]", {"connect"});
     auto n = tbl.get("connect");
@@ -899,6 +940,15 @@ public:
              "TCP has no authentication, so anyone who reaches it may call "
              "every route and join the mesh; add [tls], or set [node] "
              "insecure = true to accept that"});
+    if (cfg.http && !cfg.insecure
+        && !core::is_loopback(cfg.http->listen.host))
+      problems_.push_back(
+        {cfg.http->listen_position,
+         "http.listen '" + to_string(cfg.http->listen)
+           + "' is not a loopback address and there is no [tls]: plain "
+             "HTTP has no authentication, so anyone who reaches it may call "
+             "every route; add [tls], or set [node] insecure = true to "
+             "accept that"});
   }
 
   load_result read(const toml::table& root) {
@@ -909,7 +959,8 @@ public:
     else
       cfg.name = "switchboard";
     check_keys(root, "the top level",
-               {"node", "limits", "route", "mesh", "peer", "tls", "allow"});
+               {"node", "limits", "route", "mesh", "peer", "tls", "allow",
+                "http"});
     a_table(root, "node", [&](const toml::table& t) { read_node(t, cfg); });
     a_table(root, "limits",
             [&](const toml::table& t) { read_limits(t, cfg.limits); });
@@ -919,6 +970,7 @@ public:
     read_peers(root, cfg);
     a_table(root, "tls", [&](const toml::table& t) { cfg.tls = read_tls(t); });
     read_allows(root, cfg);
+    a_table(root, "http", [&](const toml::table& t) { cfg.http = read_http(t); });
     check_transport(root, cfg);
     load_result result;
     result.problems = std::move(problems_);

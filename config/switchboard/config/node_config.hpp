@@ -146,6 +146,23 @@ struct allow_rule {
   source_position position;
 };
 
+/// `[http]`: the HTTP front door (off when the table is absent). Under
+/// `[tls]` it serves HTTPS and asks clients for certificates from the same
+/// CA; `[[allow]]` rules apply to its calls as to CAF ones.
+struct http_config {
+  host_port listen;
+  /// Where the `listen` value stands.
+  source_position listen_position;
+  /// Connections served at once; a connection beyond it gets 503 and is
+  /// closed.
+  int64_t max_connections = 256;
+  /// Threads serving connections (each serves one connection at a time).
+  int64_t threads = 16;
+  /// How long a client may take to send a request, and how long an idle
+  /// keep-alive connection stays open.
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds{5};
+};
+
 /// A whole node: `[node]`, `[limits]`, every `[[route]]`, `[mesh]`, every
 /// `[[peer]]`, `[tls]` and every `[[allow]]`.
 struct node_config {
@@ -176,6 +193,8 @@ struct node_config {
   std::vector<peer_config> peers;
   /// `[tls]`; unset means plain TCP without authentication.
   std::optional<tls_config> tls;
+  /// `[http]`; unset means no HTTP front door.
+  std::optional<http_config> http;
   /// Every `[[allow]]`, in document order; empty means "no access rules":
   /// every connected party may call every route and join the mesh.
   std::vector<allow_rule> allow;
@@ -211,6 +230,9 @@ inline constexpr uint64_t max_batch_bytes = 1024ull * 1024 * 1024;
 /// `[mesh] link_max_in_flight` and `max_advert_routes`.
 inline constexpr int64_t max_link_in_flight = 1000000;
 inline constexpr int64_t max_advert_routes = 1000000;
+/// `[http] max_connections` and `threads`.
+inline constexpr int64_t max_http_connections = 65536;
+inline constexpr int64_t max_http_threads = 1024;
 
 } // namespace bounds
 

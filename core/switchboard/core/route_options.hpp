@@ -45,6 +45,11 @@ struct route_options {
   /// For `broadcast`: whether the caller gets all replies or the first.
   broadcast_reply reply = broadcast_reply::all;
 
+  /// Whether workers time every reply for the latency histogram of the
+  /// route's metrics (one clock read per reply). Outcome counts are kept
+  /// either way.
+  bool timed = true;
+
   /// Supervision: at most `max_restarts` worker restarts within
   /// `restart_window`; a worker that dies beyond that is not replaced.
   size_t max_restarts = 5;
