@@ -158,13 +158,16 @@ void worker_actor::complete(const reply_target& to, Result&& result, bool ok) {
   // Deferred replies may be delivered while this actor is not running (its
   // last execution unit is stale then); the scheduler's own queue is safe.
   auto ctx = running_ ? context() : nullptr;
-  send_reply(this, ctx, to, std::forward<Result>(result));
+  // Count the request out before the caller can see the reply: a caller
+  // that keeps exactly `max_in_flight` calls in flight issues its next call
+  // the moment this reply arrives, and must find the capacity free.
   load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
   // Single writer: a plain store, no locked instruction.
   auto& counter = ok ? load_->completed : load_->failed;
   counter.store(counter.load(std::memory_order_relaxed) + 1,
                 std::memory_order_relaxed);
   route_->release();
+  send_reply(this, ctx, to, std::forward<Result>(result));
 }
 
 bool worker_actor::offer(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
@@ -270,10 +273,10 @@ void worker_actor::on_exit() {
     if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
                            std::string, caf::message>()) {
       reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
-      send_reply(this, nullptr, to, reason);
       load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
       load_->failed.fetch_add(1, std::memory_order_relaxed);
       route_->release();
+      send_reply(this, nullptr, to, reason);
     }
   });
   impl_.reset();
