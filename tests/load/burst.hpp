@@ -107,7 +107,7 @@ public:
   /// not shared between actors).
   void start(caf::actor_system& sys, size_t callers,
              const std::function<issue_fn()>& make_issue, caf::timespan timeout,
-             size_t chunk = 25) {
+             size_t chunk = 5) {
     auto per = (calls_.size() + callers - 1) / callers;
     started_ = steady::now();
     for (size_t c = 0; c < callers; ++c) {
@@ -283,6 +283,24 @@ inline batch_result run_batch(caf::actor_system& sys,
   result.right = st->right;
   if (finished && secs > 0)
     result.per_second = static_cast<double>(n) / secs;
+  return result;
+}
+
+/// Runs `run_batch` `times` times: the best rate (a shared machine slows
+/// single batches down at random) and the fewest right answers of any.
+inline batch_result best_batch(caf::actor_system& sys,
+                               const std::function<issue_fn()>& make_issue,
+                               size_t n, size_t window, caf::timespan limit,
+                               int times = 5) {
+  batch_result result;
+  result.right = n;
+  result.answered = n;
+  for (int i = 0; i < times; ++i) {
+    auto x = run_batch(sys, make_issue, n, window, limit);
+    result.per_second = std::max(result.per_second, x.per_second);
+    result.right = std::min(result.right, x.right);
+    result.answered = std::min(result.answered, x.answered);
+  }
   return result;
 }
 
