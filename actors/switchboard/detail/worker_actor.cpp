@@ -280,6 +280,12 @@ void worker_actor::on_exit() {
     }
   });
   impl_.reset();
+  // A monitor lives with the monitored actor: the registry (and a member
+  // this worker depends on) would keep an entry holding this worker's
+  // address, and with it the worker's memory, for as long as it lives.
+  demonitor(route_->registry);
+  for (auto& x : depends_on_)
+    demonitor(x);
   // The route's pool holds a handle to this worker: drop our side of the
   // cycle so both can be freed.
   route_.reset();
