@@ -160,14 +160,18 @@ void worker_actor::complete(const reply_target& to, Result&& result, bool ok) {
   auto ctx = running_ ? context() : nullptr;
   // Count the request out before the caller can see the reply: a caller
   // that keeps exactly `max_in_flight` calls in flight issues its next call
-  // the moment this reply arrives, and must find the capacity free.
+  // the moment this reply arrives, and must find the capacity free. But
+  // say that a closed route drained only after the reply is out: a
+  // stopping node may exit on it.
   load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
   // Single writer: a plain store, no locked instruction.
   auto& counter = ok ? load_->completed : load_->failed;
   counter.store(counter.load(std::memory_order_relaxed) + 1,
                 std::memory_order_relaxed);
-  route_->release();
+  auto drained = route_->count_out();
   send_reply(this, ctx, to, std::forward<Result>(result));
+  if (drained)
+    route_->report_drained();
 }
 
 bool worker_actor::offer(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
@@ -275,8 +279,10 @@ void worker_actor::on_exit() {
       reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
       load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
       load_->failed.fetch_add(1, std::memory_order_relaxed);
-      route_->release();
+      auto drained = route_->count_out();
       send_reply(this, nullptr, to, reason);
+      if (drained)
+        route_->report_drained();
     }
   });
   impl_.reset();
