@@ -455,7 +455,8 @@ caf::actor spawn_caller(caf::actor_system& sys, bool detached, router_ref ref,
     st->rng.seed(static_cast<uint32_t>(index * 7919 + 1));
     st->handles.resize(w->targets.size());
     auto issue = std::make_shared<std::function<void()>>();
-    // Records an answer; returns whether the caller should go on.
+    // Records an answer; issues the next call unless the soak is stopping,
+    // quits once it stopped and nothing is left in flight.
     auto answered = [self, w, book, st, index](uint64_t id, bool value,
                                                bool right,
                                                const caf::error* err) {
