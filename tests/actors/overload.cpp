@@ -40,10 +40,8 @@ constexpr uint64_t rss_bound_kib = 32 * 1024;
 /// (best of 5 batches each).
 constexpr double rate_factor = 3.0;
 
-} // namespace
-
-namespace {
-
+/// A router on real threads with one route, "gated": 4 workers,
+/// `capacity` requests in flight at most, a `gate` as its handler.
 struct gated_route {
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;
