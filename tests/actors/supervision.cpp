@@ -176,3 +176,28 @@ TEST_CASE("route counts survive the restart of the workers that made them") {
   CHECK(routes[0].restarts == 1);
   CHECK(routes[0].completed == 1);
 }
+
+TEST_CASE("a worker that died leaves no reference to itself behind") {
+  // Regression: workers monitor the registry and never took the monitor
+  // back, so the registry kept an entry (with the worker's address) for
+  // every worker that ever died: with workers restarted all the time, node
+  // memory grew without bound (the chaos soak saw ~40 KB/s).
+  fixture f;
+  core::route_options opts;
+  opts.workers = 2;
+  REQUIRE(!f.add("w", [](int32_t x) { return x; }, opts));
+  std::vector<caf::actor_addr> dead;
+  for (int i = 0; i < 3; ++i) {
+    auto worker = f.workers("w").at(0);
+    dead.push_back(worker.address());
+    kill(f, worker);
+  }
+  REQUIRE(f.workers("w").size() == 2);
+  for (auto& addr : dead) {
+    auto ctrl = addr.get();
+    REQUIRE(ctrl != nullptr);
+    CHECK(ctrl->strong_refs.load() == 0);
+    // Only `dead` itself still refers to the worker.
+    CHECK(ctrl->weak_refs.load() == 1);
+  }
+}

@@ -77,10 +77,18 @@ void route_state::publish(std::shared_ptr<const pool> next) {
 }
 
 void route_state::release(int64_t n) {
+  if (count_out(n))
+    report_drained();
+}
+
+bool route_state::count_out(int64_t n) {
   auto left = in_flight.fetch_sub(n, std::memory_order_seq_cst) - n;
-  if (left == 0 && status() != route_status::open)
-    if (auto dest = caf::actor_cast<caf::actor>(registry))
-      caf::anon_send(dest, drained_atom::value, uid);
+  return left == 0 && status() != route_status::open;
+}
+
+void route_state::report_drained() {
+  if (auto dest = caf::actor_cast<caf::actor>(registry))
+    caf::anon_send(dest, drained_atom::value, uid);
 }
 
 core::route_info route_state::info() const {

@@ -114,6 +114,15 @@ public:
   /// out of an admission).
   void release(int64_t n = 1);
 
+  /// Counts `n` answered requests out without telling the registry;
+  /// returns whether that drained a closed route, in which case the caller
+  /// calls `report_drained` (a worker does so after sending its reply: the
+  /// registry may stop the node once every route drained).
+  [[nodiscard]] bool count_out(int64_t n = 1);
+
+  /// Tells the registry that this closed route has drained.
+  void report_drained();
+
   /// A snapshot for `list` and watchers.
   core::route_info info() const;
 

@@ -171,9 +171,16 @@ void worker_actor::complete(const reply_target& to, Result&& result,
   // Deferred replies may be delivered while this actor is not running (its
   // last execution unit is stale then); the scheduler's own queue is safe.
   auto ctx = running_ ? context() : nullptr;
-  send_reply(this, ctx, to, std::forward<Result>(result));
+  // Count the request out before the caller can see the reply: a caller
+  // that keeps exactly `max_in_flight` calls in flight issues its next call
+  // the moment this reply arrives, and must find the capacity free. But
+  // say that a closed route drained only after the reply is out: a
+  // stopping node may exit on it.
   load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
-  route_->release();
+  auto drained = route_->count_out();
+  send_reply(this, ctx, to, std::forward<Result>(result));
+  if (drained)
+    route_->report_drained();
 }
 
 bool worker_actor::offer(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
@@ -283,6 +290,12 @@ void worker_actor::on_exit() {
     }
   });
   impl_.reset();
+  // A monitor lives with the monitored actor: the registry (and a member
+  // this worker depends on) would keep an entry holding this worker's
+  // address, and with it the worker's memory, for as long as it lives.
+  demonitor(route_->registry);
+  for (auto& x : depends_on_)
+    demonitor(x);
   // The route's pool holds a handle to this worker: drop our side of the
   // cycle so both can be freed.
   route_.reset();
