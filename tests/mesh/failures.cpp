@@ -115,6 +115,7 @@ TEST_CASE("calls in flight from several threads to a peer whose mesh stops "
   std::mutex mtx;
   std::condition_variable go_cv;
   bool go = false;
+  int issued = 0; // Threads whose library calls are in `calls`.
   std::vector<std::vector<async_call_ptr>> calls(threads);
   std::vector<async_call_ptr> plain;
   for (int i = 0; i < threads; ++i)
@@ -139,6 +140,11 @@ TEST_CASE("calls in flight from several threads to a peer whose mesh stops "
       for (int32_t k = 0; k < library_each; ++k)
         calls[static_cast<size_t>(i)].push_back(
           a.call_async("hang", caf::make_message(k), 30s));
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        ++issued;
+      }
+      go_cv.notify_all();
       caf::scoped_actor self{*a.sys};
       auto& out = plain[static_cast<size_t>(i)];
       self->request(registry, 30s, call_atom::value, std::string{"hang"},
@@ -152,6 +158,12 @@ TEST_CASE("calls in flight from several threads to a peer whose mesh stops "
   }
   go_cv.notify_all();
   REQUIRE(seen->wait_for(threads * (library_each + 1), 10s));
+  {
+    // `calls` is written by the threads: read it only after each is done
+    // with it.
+    std::unique_lock<std::mutex> guard{mtx};
+    REQUIRE(go_cv.wait_for(guard, 10s, [&] { return issued == threads; }));
+  }
   auto start = steady::now();
   b.net.reset();
   for (auto& xs : calls) {
