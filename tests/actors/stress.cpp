@@ -46,7 +46,9 @@ handler mixed_handler(router_ref ref) {
 
 } // namespace
 
-TEST_CASE("under concurrent calls, kills and replacements every call gets exactly one reply") {
+TEST_CASE("under concurrent calls, kills and replacements every call gets "
+          "exactly one reply",
+          "[threads]") {
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   register_error_category(cfg);

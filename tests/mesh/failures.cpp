@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <thread>
 
 #include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
@@ -72,7 +73,8 @@ void require_ended(std::vector<async_call_ptr>& calls,
 
 } // namespace
 
-TEST_CASE("calls in flight to a peer whose mesh stops end with node_down at once") {
+TEST_CASE("calls in flight to a peer whose mesh stops end with node_down at once",
+          "[threads]") {
   mesh_node a{"A"}, b{"B"};
   auto seen = std::make_shared<arrivals>();
   add_black_hole(b, "hang", seen);
@@ -96,7 +98,83 @@ TEST_CASE("calls in flight to a peer whose mesh stops end with node_down at once
   CHECK(!a.route("hang"));
 }
 
-TEST_CASE("calls in flight to a node that shuts down end at once with node_down or shutting_down") {
+TEST_CASE("calls in flight from several threads to a peer whose mesh stops "
+          "all end with node_down at once",
+          "[threads]") {
+  // The version of the test above with the calls made concurrently: each
+  // of `threads` std::threads issues library calls (spawning their
+  // callers on A's system) and one blocking plain CAF request from its own
+  // scoped_actor, all released at once by a latch.
+  constexpr int threads = 4;
+  constexpr int library_each = 5;
+  mesh_node a{"A"}, b{"B"};
+  auto seen = std::make_shared<arrivals>();
+  add_black_hole(b, "hang", seen);
+  a.connect(b);
+  REQUIRE(a.net->wait_for_route("hang", 10s));
+  std::mutex mtx;
+  std::condition_variable go_cv;
+  bool go = false;
+  int issued = 0; // Threads whose library calls are in `calls`.
+  std::vector<std::vector<async_call_ptr>> calls(threads);
+  std::vector<async_call_ptr> plain;
+  for (int i = 0; i < threads; ++i)
+    plain.push_back(std::make_shared<async_call>());
+  auto registry = a.sb->registry();
+  std::vector<std::thread> callers;
+  // Joins however the test ends (each thread ends within its 30 s).
+  struct joiner {
+    std::vector<std::thread>& xs;
+    ~joiner() {
+      for (auto& x : xs)
+        if (x.joinable())
+          x.join();
+    }
+  } join_callers{callers};
+  for (int i = 0; i < threads; ++i)
+    callers.emplace_back([&, i] {
+      {
+        std::unique_lock<std::mutex> guard{mtx};
+        go_cv.wait(guard, [&] { return go; });
+      }
+      for (int32_t k = 0; k < library_each; ++k)
+        calls[static_cast<size_t>(i)].push_back(
+          a.call_async("hang", caf::make_message(k), 30s));
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        ++issued;
+      }
+      go_cv.notify_all();
+      caf::scoped_actor self{*a.sys};
+      auto& out = plain[static_cast<size_t>(i)];
+      self->request(registry, 30s, call_atom::value, std::string{"hang"},
+                    int32_t{i})
+        .receive([&](int32_t x) { out->finish(caf::make_message(x)); },
+                 [&](caf::error& err) { out->finish(std::move(err)); });
+    });
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    go = true;
+  }
+  go_cv.notify_all();
+  REQUIRE(seen->wait_for(threads * (library_each + 1), 10s));
+  {
+    // `calls` is written by the threads: read it only after each is done
+    // with it.
+    std::unique_lock<std::mutex> guard{mtx};
+    REQUIRE(go_cv.wait_for(guard, 10s, [&] { return issued == threads; }));
+  }
+  auto start = steady::now();
+  b.net.reset();
+  for (auto& xs : calls) {
+    REQUIRE(xs.size() == library_each);
+    require_ended(xs, start);
+  }
+  require_ended(plain, start);
+}
+
+TEST_CASE("calls in flight to a node that shuts down end at once with node_down or shutting_down",
+          "[threads]") {
   mesh_node a{"A"};
   std::optional<mesh_node> b{std::in_place, "B"};
   auto seen = std::make_shared<arrivals>();

@@ -250,6 +250,16 @@ void issue_resolved(caf::event_based_actor* self, route_handle& handle,
     timeout ? *timeout : route->options.timeout);
   auto id = cs.add(std::move(pc), now, t);
   auto adm = admit(*route, *p, args);
+  // Replaced after `current` read it: the call goes to the successor, as
+  // it would have a moment earlier (the registry stores the successor
+  // before it closes the old route).
+  while (adm.err && route->status() == route_status::removed
+         && route->successor()) {
+    route = handle.current(p);
+    if (route == nullptr)
+      break;
+    adm = admit(*route, *p, args);
+  }
   if (adm.err) {
     cs.fail_later(id, std::move(adm.err));
     return;

@@ -381,6 +381,15 @@ void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
     envelope = make_envelope(to.call_id, sent_at, timeout, name, args);
   }
   auto adm = admit(route, p, args);
+  // Replaced after the caller looked it up (a link reads its own copy of
+  // the directory): the successor takes the call. The registry's own
+  // table never holds a closed route, so this never loops there.
+  if (adm.err && route.status() == route_status::removed)
+    if (auto next = route.successor()) {
+      dispatch_local(self, *next, *next->snapshot(), to, name,
+                     std::move(envelope), args, sent_at, timeout);
+      return;
+    }
   if (adm.err)
     send_reply(self, self->context(), to, std::move(adm.err));
   else if (adm.slot == nullptr)
