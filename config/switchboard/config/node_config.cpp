@@ -164,7 +164,10 @@ std::optional<host_port> parse_host_port(std::string_view x) {
       return std::nullopt; // an IPv6 address needs brackets
     port = x.substr(colon + 1);
   }
-  if (result.host.empty() || port.empty() || port.size() > 5)
+  // Brackets only enclose an IPv6 host: a host holding one could not be
+  // written back (`to_string`) and read again.
+  if (result.host.empty() || port.empty() || port.size() > 5
+      || result.host.find_first_of("[]") != std::string::npos)
     return std::nullopt;
   uint32_t value = 0;
   for (auto c : port) {
