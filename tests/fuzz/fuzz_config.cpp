@@ -52,15 +52,15 @@ void check_config(const node_config& cfg) {
       FUZZ_CHECK(*r.max_in_flight >= 1
                  && *r.max_in_flight <= bounds::max_in_flight);
     switch (r.kind) {
-      case handler_kind::builtin:
-        FUZZ_CHECK(!r.builtin.empty());
-        break;
-      case handler_kind::exec:
-        FUZZ_CHECK(!r.argv.empty());
-        break;
-      case handler_kind::plugin:
-        FUZZ_CHECK(!r.plugin.empty());
-        break;
+    case handler_kind::builtin:
+      FUZZ_CHECK(!r.builtin.empty());
+      break;
+    case handler_kind::exec:
+      FUZZ_CHECK(!r.argv.empty());
+      break;
+    case handler_kind::plugin:
+      FUZZ_CHECK(!r.plugin.empty());
+      break;
     }
   }
   FUZZ_CHECK(cfg.drain <= bounds::max_duration);
@@ -114,9 +114,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(inside(lines, x.where));
     }
     if (last != nullptr)
-      FUZZ_CHECK(last->line < x.where.line
-                 || (last->line == x.where.line
-                     && last->column <= x.where.column));
+      FUZZ_CHECK(
+        last->line < x.where.line
+        || (last->line == x.where.line && last->column <= x.where.column));
     last = &x.where;
     auto rendered = to_string(x);
     auto prefix = source + ":" + std::to_string(x.where.line) + ":"

@@ -21,6 +21,7 @@
 // Actor handles (`sb_hello`) need BASP's proxy registry and fail to decode
 // here; they are not covered.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -98,9 +99,9 @@ void check_requests(std::vector<wire_request>& xs) {
     FUZZ_CHECK(x.timeout_ns >= 0);
     FUZZ_CHECK(!__builtin_add_overflow(now, x.timeout_ns, &deadline));
     int64_t lane_ns = 0;
-    FUZZ_CHECK(!__builtin_mul_overflow(int64_t{2} * (x.timeout_ns / 1'000'000
-                                                     + 1),
-                                       int64_t{1'000'000}, &lane_ns));
+    FUZZ_CHECK(
+      !__builtin_mul_overflow(int64_t{2} * (x.timeout_ns / 1'000'000 + 1),
+                              int64_t{1'000'000}, &lane_ns));
     check_payload(x.args);
   }
 }
@@ -131,8 +132,8 @@ void check_adverts(std::vector<core::advert>& xs) {
       std::sort(sorted.begin(), sorted.end());
       FUZZ_CHECK(std::adjacent_find(sorted.begin(), sorted.end())
                  == sorted.end());
-      FUZZ_CHECK(!std::binary_search(sorted.begin(), sorted.end(),
-                                     std::string{"self"}));
+      FUZZ_CHECK(
+        !std::binary_search(sorted.begin(), sorted.end(), std::string{"self"}));
     }
   }
   for (auto& x : table.adverts_for(2))

@@ -162,38 +162,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (!in.done()) {
     auto op = in.next();
     switch (op % 4) {
-      case 0:
-      case 1: {
-        auto link = uint64_t{in.next()} % link_count;
-        model_link entry;
-        entry.peer = nodes[in.next() % nodes.size()];
-        auto n = in.next() % 8;
-        for (int k = 0; k < n; ++k) {
-          core::advert x;
-          x.route = routes[in.next() % routes.size()];
-          auto len = in.next() % 6;
-          for (int j = 0; j < len; ++j)
-            x.path.push_back(nodes[in.next() % nodes.size()]);
-          entry.adverts.push_back(std::move(x));
-        }
-        table.set_link(link, entry.peer, entry.adverts);
-        links[link] = std::move(entry);
-        break;
+    case 0:
+    case 1: {
+      auto link = uint64_t{in.next()} % link_count;
+      model_link entry;
+      entry.peer = nodes[in.next() % nodes.size()];
+      auto n = in.next() % 8;
+      for (int k = 0; k < n; ++k) {
+        core::advert x;
+        x.route = routes[in.next() % routes.size()];
+        auto len = in.next() % 6;
+        for (int j = 0; j < len; ++j)
+          x.path.push_back(nodes[in.next() % nodes.size()]);
+        entry.adverts.push_back(std::move(x));
       }
-      case 2: {
-        auto link = uint64_t{in.next()} % link_count;
-        table.drop_link(link);
-        links.erase(link);
-        break;
-      }
-      default: {
-        auto bits = in.next();
-        local.clear();
-        for (size_t k = 0; k < routes.size(); ++k)
-          if (bits & (1u << k))
-            local.insert(routes[k]);
-        table.set_local(local);
-      }
+      table.set_link(link, entry.peer, entry.adverts);
+      links[link] = std::move(entry);
+      break;
+    }
+    case 2: {
+      auto link = uint64_t{in.next()} % link_count;
+      table.drop_link(link);
+      links.erase(link);
+      break;
+    }
+    default: {
+      auto bits = in.next();
+      local.clear();
+      for (size_t k = 0; k < routes.size(); ++k)
+        if (bits & (1u << k))
+          local.insert(routes[k]);
+      table.set_local(local);
+    }
     }
     check(table, links, local);
   }

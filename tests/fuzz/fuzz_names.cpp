@@ -74,10 +74,10 @@ size_t next_code_point(std::string_view s, size_t i, uint32_t& cp) {
 }
 
 bool hidden(uint32_t cp) {
-  static constexpr std::pair<uint32_t, uint32_t> ranges[] = {
-    {0x00, 0x1F},     {0x7F, 0x9F},     {0xAD, 0xAD},
-    {0x061C, 0x061C}, {0x200B, 0x200F}, {0x2028, 0x202E},
-    {0x2060, 0x206F}, {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB}};
+  static constexpr std::pair<uint32_t, uint32_t> ranges[]
+    = {{0x00, 0x1F},     {0x7F, 0x9F},     {0xAD, 0xAD},
+       {0x061C, 0x061C}, {0x200B, 0x200F}, {0x2028, 0x202E},
+       {0x2060, 0x206F}, {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB}};
   for (auto [lo, hi] : ranges)
     if (cp >= lo && cp <= hi)
       return true;
@@ -112,8 +112,8 @@ bool reference_glob(std::string_view p, std::string_view t) {
       if (p[i] == '*')
         m[i][j] = m[i + 1][j] || (j < t.size() && m[i][j + 1]);
       else
-        m[i][j] = j < t.size() && (p[i] == '?' || p[i] == t[j])
-                  && m[i + 1][j + 1];
+        m[i][j]
+          = j < t.size() && (p[i] == '?' || p[i] == t[j]) && m[i + 1][j + 1];
     }
   return m[0][0] != 0;
 }

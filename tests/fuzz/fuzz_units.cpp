@@ -27,10 +27,9 @@ __extension__ typedef unsigned __int128 u128;
 /// `<digits><unit>` with the unit's scale, or nothing; `n` saturates far
 /// above every bound (no unit scale times it can wrap 128 bits).
 template <size_t N>
-std::optional<u128> reference(std::string_view x,
-                              const std::pair<std::string_view, uint64_t> (
-                                &units)[N],
-                              u128 max) {
+std::optional<u128>
+reference(std::string_view x,
+          const std::pair<std::string_view, uint64_t> (&units)[N], u128 max) {
   size_t i = 0;
   u128 n = 0;
   constexpr u128 cap = u128{1} << 80;
@@ -54,16 +53,12 @@ std::optional<u128> reference(std::string_view x,
 
 constexpr uint64_t ns_per_s = 1000ull * 1000 * 1000;
 
-constexpr std::pair<std::string_view, uint64_t> duration_units[] = {
-  {"ns", 1},
-  {"us", 1000},
-  {"ms", 1000ull * 1000},
-  {"s", ns_per_s},
-  {"m", 60 * ns_per_s},
-  {"h", 3600 * ns_per_s}};
+constexpr std::pair<std::string_view, uint64_t> duration_units[]
+  = {{"ns", 1},       {"us", 1000},         {"ms", 1000ull * 1000},
+     {"s", ns_per_s}, {"m", 60 * ns_per_s}, {"h", 3600 * ns_per_s}};
 
-constexpr std::pair<std::string_view, uint64_t> size_units[] = {
-  {"B", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
+constexpr std::pair<std::string_view, uint64_t> size_units[]
+  = {{"B", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
 
 void check_duration(std::string_view x) {
   auto got = config::parse_duration(x);
@@ -112,8 +107,8 @@ void check_host_port(std::string_view x) {
   // The port is the digits after the last colon, as written.
   auto colon = x.rfind(':');
   FUZZ_CHECK(colon != std::string_view::npos);
-  FUZZ_CHECK(std::to_string(got->port) == std::to_string(std::stoul(
-               std::string{x.substr(colon + 1)})));
+  FUZZ_CHECK(std::to_string(got->port)
+             == std::to_string(std::stoul(std::string{x.substr(colon + 1)})));
   auto text = config::to_string(*got);
   auto again = config::parse_host_port(text);
   FUZZ_CHECK(again.has_value());

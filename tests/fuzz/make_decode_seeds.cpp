@@ -40,20 +40,24 @@ int main(int argc, char** argv) {
     std::ofstream out{std::string{argv[1]} + "/" + name, std::ios::binary};
     out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
   };
-  auto text = [](std::string x) { return wire_payload::of(caf::make_message(std::move(x))); };
+  auto text = [](std::string x) {
+    return wire_payload::of(caf::make_message(std::move(x)));
+  };
   write("requests",
-        caf::make_message(requests_atom::value,
-                          std::vector<wire_request>{
-                            {1, 5'000'000'000, "echo", text("hello")},
-                            {2, 0, "size", wire_payload::of(caf::make_message(
-                                             int32_t{7}, std::string{"x"}))}}));
-  write("requests_bytes",
-        caf::make_message(requests_atom::value,
-                          std::vector<wire_request>{
-                            {3, 1'000'000, "blob",
-                             wire_payload::of(caf::make_message(
-                               std::vector<char>{'a', 'b'}, std::u16string{u"cd"},
-                               std::vector<std::string>{"e", "f"}))}}));
+        caf::make_message(
+          requests_atom::value,
+          std::vector<wire_request>{{1, 5'000'000'000, "echo", text("hello")},
+                                    {2, 0, "size",
+                                     wire_payload::of(caf::make_message(
+                                       int32_t{7}, std::string{"x"}))}}));
+  write(
+    "requests_bytes",
+    caf::make_message(requests_atom::value,
+                      std::vector<wire_request>{
+                        {3, 1'000'000, "blob",
+                         wire_payload::of(caf::make_message(
+                           std::vector<char>{'a', 'b'}, std::u16string{u"cd"},
+                           std::vector<std::string>{"e", "f"}))}}));
   write("replies",
         caf::make_message(
           replies_atom::value,
@@ -70,8 +74,8 @@ int main(int argc, char** argv) {
   write("call_text", caf::make_message(call_atom::value, std::string{"echo"},
                                        std::string{"payload"}));
   write("call_mixed",
-        caf::make_message(call_atom::value, std::string{"sum"}, int64_t{1},
-                          2.5, std::vector<char>{1, 2, 3}));
+        caf::make_message(call_atom::value, std::string{"sum"}, int64_t{1}, 2.5,
+                          std::vector<char>{1, 2, 3}));
   core::route_info info;
   info.name = "echo";
   info.kind = "function";

@@ -237,7 +237,8 @@ TEST_CASE("calls from a peer with a timeout that could overflow a deadline "
                  {4, 0, "bad\nname", text()}});
   f.sched->run();
   std::vector<detail::wire_reply> replies;
-  for (auto& b : f.peer_log->of<replies_atom, std::vector<detail::wire_reply>>())
+  for (auto& b :
+       f.peer_log->of<replies_atom, std::vector<detail::wire_reply>>())
     for (auto& x : b.get_as<std::vector<detail::wire_reply>>(1))
       replies.push_back(x);
   REQUIRE(replies.size() == 4);

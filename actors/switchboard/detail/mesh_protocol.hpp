@@ -78,8 +78,9 @@ inline std::string wire_request_problem(const wire_request& x) {
   if (auto why = core::route_name_problem(x.route); !why.empty())
     return why;
   if (x.timeout_ns < 0 || x.timeout_ns > max_wire_timeout_ns)
-    return "route '" + x.route + "': a timeout of " + std::to_string(x.timeout_ns)
-           + "ns is outside [0, " + std::to_string(max_wire_timeout_ns) + "ns]";
+    return "route '" + x.route + "': a timeout of "
+           + std::to_string(x.timeout_ns) + "ns is outside [0, "
+           + std::to_string(max_wire_timeout_ns) + "ns]";
   return {};
 }
 
