@@ -75,3 +75,17 @@ TEST_CASE("a bracketed host must be closed and followed by a colon") {
   CHECK(!parse_host_port("[::1]7700"));
   CHECK(!parse_host_port("[::1]x7700"));
 }
+
+TEST_CASE("a host holding a bracket of its own is refused") {
+  // Found by fuzz_units: `[[]:1` read as host "[", which to_string wrote
+  // as "[:1", which did not read back.
+  CHECK_FALSE(parse_host_port("[[]:1"));
+  CHECK_FALSE(parse_host_port("[[x]:1"));
+  CHECK_FALSE(parse_host_port("a]:1"));
+  CHECK_FALSE(parse_host_port("a[b:1"));
+  auto x = parse_host_port("[fe80::1]:80");
+  REQUIRE(x);
+  auto again = parse_host_port(to_string(*x));
+  REQUIRE(again);
+  CHECK(again->host == "fe80::1");
+}

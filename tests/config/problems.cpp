@@ -31,6 +31,17 @@ TEST_CASE("a key given twice is a syntax error at the second value") {
   CHECK_THAT(x.message, Contains("'name'"));
 }
 
+TEST_CASE("a syntax error at the end of the text stands at the end of its "
+          "last line") {
+  // Found by fuzz_config: toml++ puts the end of the text one column past
+  // the last newline (1:9 here, on a line of 7 bytes).
+  auto x = only_problem("a = [1,\n");
+  CHECK(pos(x) == "1:8");
+  CHECK_THAT(x.message, Contains("end-of-file"));
+  CHECK(pos(only_problem("a = [1,\n\n")) == "2:1");
+  CHECK(pos(only_problem("a = [1,")) == "1:8");
+}
+
 // -- unknown keys -----------------------------------------------------------
 
 TEST_CASE("an unknown top-level key is reported at the key") {

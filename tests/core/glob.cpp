@@ -47,3 +47,13 @@ TEST_CASE("a hostile glob over a long text finishes without recursion") {
   pattern += "b";
   CHECK_FALSE(glob_match(pattern, text));
 }
+
+TEST_CASE(
+  "a star in the pattern stays a wildcard where the text holds a star") {
+  // Found by fuzz_names: the star was taken as a literal `*` there.
+  CHECK(glob_match("invoice.*", "invoice.*x"));
+  CHECK(glob_match("a*", "a*b"));
+  CHECK(glob_match("*", "**"));
+  CHECK(glob_match("a*c", "a*c"));
+  CHECK_FALSE(glob_match("a*c", "a*b"));
+}

@@ -154,3 +154,32 @@ TEST_CASE("mesh_table converges on a three-node line and withdraws on loss") {
   CHECK(a.next_hops("far").empty());
   CHECK(b.next_hops("far").empty());
 }
+
+TEST_CASE("mesh_table ignores adverts whose path visits a node twice") {
+  // Found by fuzz_mesh_table: such a path became a next hop (and was
+  // advertised on) as if it were a way to the route.
+  mesh_table t{"A"};
+  t.set_link(1, "B", {{"r", {"B", "C", "B"}}, {"s", {"B", "C", "D", "C"}}});
+  CHECK(t.next_hops("r").empty());
+  CHECK(t.next_hops("s").empty());
+  t.set_link(1, "B", {{"r", {"B", "C", "B"}}, {"r", {"B", "D", "E"}}});
+  auto hops = t.next_hops("r");
+  REQUIRE(hops.size() == 1);
+  CHECK(hops[0].path == path{"B", "D", "E"});
+}
+
+TEST_CASE("mesh_table ignores adverts of route names no node may have") {
+  mesh_table t{"A"};
+  t.set_link(1, "B",
+             {{"ok", {"B"}},
+              {"", {"B"}},
+              {"bad\nname", {"B"}},
+              {"\u202Eevil", {"B"}},
+              {std::string(256, 'x'), {"B"}}});
+  auto remote = t.remote();
+  REQUIRE(remote.size() == 1);
+  CHECK(remote.count("ok") == 1);
+  auto xs = t.adverts_for(2);
+  REQUIRE(xs.size() == 1);
+  CHECK(xs[0].route == "ok");
+}

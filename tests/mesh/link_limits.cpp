@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <limits>
 
 #include <caf/io/middleman.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -218,6 +219,35 @@ TEST_CASE("an advertisement above max_advert_routes closes the link and never "
   CHECK(f.mesh_log->of<learned_atom, std::vector<core::advert>>().size() == 1);
   auto ptr = caf::actor_cast<caf::abstract_actor*>(f.link);
   CHECK(ptr->getf(caf::abstract_actor::is_terminated_flag));
+}
+
+TEST_CASE("calls from a peer with a timeout that could overflow a deadline "
+          "or a bad route name get bad_request") {
+  // Found by fuzz_decode: a timeout near INT64_MAX overflowed the link's
+  // deadline arithmetic (and looped forever rounding it to a lane).
+  link_fixture f;
+  auto text = [] {
+    return detail::wire_payload::of(caf::make_message(std::string{"x"}));
+  };
+  caf::send_as(f.peer, f.link, requests_atom::value,
+               std::vector<detail::wire_request>{
+                 {1, std::numeric_limits<int64_t>::max(), "far", text()},
+                 {2, detail::max_wire_timeout_ns + 1, "far", text()},
+                 {3, -1, "far", text()},
+                 {4, 0, "bad\nname", text()}});
+  f.sched->run();
+  std::vector<detail::wire_reply> replies;
+  for (auto& b :
+       f.peer_log->of<replies_atom, std::vector<detail::wire_reply>>())
+    for (auto& x : b.get_as<std::vector<detail::wire_reply>>(1))
+      replies.push_back(x);
+  REQUIRE(replies.size() == 4);
+  for (uint64_t i = 0; i < 4; ++i) {
+    CHECK(replies[i].id == i + 1);
+    CHECK(code_of(replies[i].err) == error_code::bad_request);
+  }
+  CHECK(message_of(replies[0].err).find("timeout") != std::string::npos);
+  CHECK(message_of(replies[3].err).find("control") != std::string::npos);
 }
 
 // -- two nodes over 127.0.0.1

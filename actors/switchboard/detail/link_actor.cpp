@@ -333,8 +333,15 @@ void link_actor::take_requests(std::vector<wire_request>& xs) {
   auto excess = std::min(peer_in_flight_ - cfg_.link_max_in_flight,
                          static_cast<int64_t>(xs.size()));
   auto admitted = xs.size() - static_cast<size_t>(std::max(excess, int64_t{0}));
-  for (size_t i = 0; i < admitted; ++i)
-    dispatch(xs[i], now, relays);
+  for (size_t i = 0; i < admitted; ++i) {
+    // A peer's timeout goes into deadline arithmetic (here, at the next
+    // link, in a worker): one that could overflow it is refused.
+    if (auto why = wire_request_problem(xs[i]); !why.empty())
+      reply_to_peer(wire_reply{xs[i].id, wire_payload{},
+                               make_error(error_code::bad_request, why)});
+    else
+      dispatch(xs[i], now, relays);
+  }
   for (size_t i = admitted; i < xs.size(); ++i)
     reply_to_peer(wire_reply{
       xs[i].id, wire_payload{},

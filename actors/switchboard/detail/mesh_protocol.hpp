@@ -10,6 +10,8 @@
 #include <caf/make_message.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "switchboard/core/route_name.hpp"
+
 namespace switchboard::detail {
 
 /// A call's arguments or a reply's value as it crosses the network. A lone
@@ -60,6 +62,26 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_request& x) {
   return f(caf::meta::type_name("switchboard::wire_request"), x.id,
            x.timeout_ns, x.route, x.args);
+}
+
+/// The longest timeout a call may carry from another node: 365 days, the
+/// longest duration a configuration accepts. A link adds a call's timeout to
+/// a clock reading and rounds it up to a power of two of milliseconds; with
+/// this bound neither can overflow.
+inline constexpr int64_t max_wire_timeout_ns
+  = int64_t{365} * 24 * 3600 * 1000 * 1000 * 1000;
+
+/// Says why a link refuses a call from its peer, or nothing (empty): a
+/// route name that `core::route_name_problem` refuses (the front door's
+/// rule), or a timeout outside [0, `max_wire_timeout_ns`].
+inline std::string wire_request_problem(const wire_request& x) {
+  if (auto why = core::route_name_problem(x.route); !why.empty())
+    return why;
+  if (x.timeout_ns < 0 || x.timeout_ns > max_wire_timeout_ns)
+    return "route '" + x.route + "': a timeout of "
+           + std::to_string(x.timeout_ns) + "ns is outside [0, "
+           + std::to_string(max_wire_timeout_ns) + "ns]";
+  return {};
 }
 
 /// The answer to one `wire_request`: `err` if set, else `value`.

@@ -164,7 +164,10 @@ std::optional<host_port> parse_host_port(std::string_view x) {
       return std::nullopt; // an IPv6 address needs brackets
     port = x.substr(colon + 1);
   }
-  if (result.host.empty() || port.empty() || port.size() > 5)
+  // Brackets only enclose an IPv6 host: a host holding one could not be
+  // written back (`to_string`) and read again.
+  if (result.host.empty() || port.empty() || port.size() > 5
+      || result.host.find_first_of("[]") != std::string::npos)
     return std::nullopt;
   uint32_t value = 0;
   for (auto c : port) {
@@ -996,6 +999,33 @@ private:
 
 } // namespace
 
+namespace {
+
+/// `p` moved into `text`: toml++ reports an error at the end of the text
+/// one column past the last line's newline (`LINE:LEN+2`); such a position
+/// becomes the end of that line, so every position names a place that
+/// exists (at most one past a line's last byte).
+source_position inside(std::string_view text, source_position p) {
+  uint32_t line = 1;
+  size_t begin = 0;
+  while (line < p.line) {
+    auto nl = text.find('\n', begin);
+    if (nl == std::string_view::npos)
+      break;
+    begin = nl + 1;
+    ++line;
+  }
+  auto end = text.find('\n', begin);
+  auto len = (end == std::string_view::npos ? text.size() : end) - begin;
+  if (line < p.line || p.column > len + 1) {
+    p.line = line;
+    p.column = static_cast<uint32_t>(len + 1);
+  }
+  return p;
+}
+
+} // namespace
+
 load_result parse_config(std::string_view text, const std::string& source) {
   reader rd{source};
   try {
@@ -1003,7 +1033,8 @@ load_result parse_config(std::string_view text, const std::string& source) {
     return rd.read(root);
   } catch (const toml::parse_error& e) {
     load_result result;
-    result.problems.push_back({rd.at(e.source()), std::string{e.description()}});
+    result.problems.push_back(
+      {inside(text, rd.at(e.source())), std::string{e.description()}});
     return result;
   }
 }

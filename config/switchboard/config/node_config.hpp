@@ -251,7 +251,9 @@ std::string duration_problem(std::string_view x);
 /// Parses `"512B"`, `"64KiB"`, `"1MiB"`, `"2GiB"` (binary units only).
 std::optional<uint64_t> parse_size(std::string_view x);
 
-/// Parses `"HOST:PORT"` (`[::1]:7700` for IPv6; port 0 = any).
+/// Parses `"HOST:PORT"` (`[::1]:7700` for IPv6; port 0 = any). A host with
+/// a bracket of its own (`[[x]:1`, `a]:1`) is refused: `to_string` could
+/// not write it back.
 std::optional<host_port> parse_host_port(std::string_view x);
 
 /// Reads a configuration from TOML text. Every problem is reported (not

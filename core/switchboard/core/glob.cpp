@@ -10,12 +10,15 @@ bool glob_match(std::string_view pattern, std::string_view text) noexcept {
   size_t star = std::string_view::npos;
   size_t resume = 0;
   while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
+    // The star first: a `*` in the pattern is never a literal, even where
+    // the text holds a `*` too.
+    if (p < pattern.size() && pattern[p] == '*') {
       star = p++;
       resume = t;
+    } else if (p < pattern.size()
+               && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
     } else if (star != std::string_view::npos) {
       p = star + 1;
       t = ++resume;

@@ -1,6 +1,9 @@
 #include "switchboard/core/mesh_table.hpp"
 
 #include <algorithm>
+#include <set>
+
+#include "switchboard/core/route_name.hpp"
 
 namespace switchboard::core {
 
@@ -8,6 +11,15 @@ namespace {
 
 bool contains(const std::vector<std::string>& path, const std::string& x) {
   return std::find(path.begin(), path.end(), x) != path.end();
+}
+
+/// Whether `path` visits a node twice.
+bool has_loop(const std::vector<std::string>& path) {
+  std::set<std::string_view> seen;
+  for (auto& x : path)
+    if (!seen.insert(x).second)
+      return true;
+  return false;
 }
 
 } // namespace
@@ -25,10 +37,12 @@ void mesh_table::set_link(uint64_t link, std::string peer_name,
   link_entry entry;
   entry.peer = std::move(peer_name);
   for (auto& x : adverts) {
-    // A path through this node would loop; an empty path or one that does
-    // not start at the advertising peer is malformed.
+    // A path through this node would loop; an empty path, one that does
+    // not start at the advertising peer or visits a node twice, and a route
+    // name no node may have (`route_name_problem`) are malformed.
     if (x.path.empty() || x.path.front() != entry.peer
-        || contains(x.path, self_))
+        || contains(x.path, self_) || has_loop(x.path)
+        || !route_name_problem(x.route).empty())
       continue;
     auto& slot = entry.routes[x.route];
     if (slot.empty() || x.path.size() < slot.size())

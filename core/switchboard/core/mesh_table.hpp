@@ -42,7 +42,9 @@ struct next_hop {
 /// with itself prepended, except paths that already contain the peer: a
 /// node never offers a peer a route that runs back through that peer, and
 /// adverts whose path contains this node are ignored, so forwarding never
-/// loops once the tables agree.
+/// loops once the tables agree. Malformed adverts are ignored too: an empty
+/// path, one that does not start at the peer or visits a node twice, and a
+/// route name that `route_name_problem` refuses.
 class mesh_table {
 public:
   explicit mesh_table(std::string self);
