@@ -40,6 +40,7 @@
 
 #include "switchboard/config/node_config.hpp"
 #include "switchboard/daemon/node_setup.hpp"
+#include "switchboard/daemon/notify.hpp"
 #include "switchboard/daemon/watchdog.hpp"
 #include "switchboard/detail/identity_table.hpp"
 #include "switchboard/detail/transport.hpp"
@@ -339,6 +340,8 @@ int serve(const std::string& config_path) {
       w->stopping = true;
     }
   } guard{watch};
+  // What systemd shows (STATUS=) once the node serves.
+  std::string ready_status = "serving without listening";
   if (cfg.listen) {
     auto port = net.listen(cfg.listen->port, cfg.listen->host);
     if (!port) {
@@ -346,11 +349,13 @@ int serve(const std::string& config_path) {
                 << ": " << describe_for_cli(port.error()) << '\n';
       return exit_usage;
     }
-    std::cout << "listening on " << cfg.listen->host << ':' << *port
-              << (cfg.tls ? " (tls)" : "") << std::endl;
+    ready_status = "listening on " + cfg.listen->host + ':'
+                   + std::to_string(*port) + (cfg.tls ? " (tls)" : "");
+    std::cout << ready_status << std::endl;
   }
   std::set<std::string> dialled;
   connect_peers(net, cfg, dialled);
+  daemon::notify_ready(ready_status);
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0)
@@ -369,6 +374,7 @@ int serve(const std::string& config_path) {
                      "re-read\n";
         continue;
       }
+      daemon::reload_notice reloading{ready_status};
       auto next = read_config(config_path);
       if (!next) {
         std::cerr << "reload: configuration invalid, keeping the old one\n";
@@ -389,6 +395,7 @@ int serve(const std::string& config_path) {
   caf::anon_send_exit(watchdog, caf::exit_reason::user_shutdown);
   std::cerr << "stopping: draining requests in flight (a second signal "
                "stops at once)\n";
+  daemon::notify_stopping();
   exit_on_second_signal(signals);
   if (auto err = sb.shutdown(cfg.drain))
     std::cerr << "drain: " << describe_for_cli(err) << '\n';
