@@ -41,6 +41,7 @@
 #include "switchboard/config/node_config.hpp"
 #include "switchboard/daemon/http_front_door.hpp"
 #include "switchboard/daemon/node_setup.hpp"
+#include "switchboard/daemon/notify.hpp"
 #include "switchboard/daemon/render.hpp"
 #include "switchboard/daemon/watchdog.hpp"
 #include "switchboard/detail/identity_table.hpp"
@@ -355,6 +356,8 @@ int serve(const std::string& config_path) {
       w->stopping = true;
     }
   } guard{watch};
+  // What systemd shows (STATUS=) once the node serves.
+  std::string ready_status = "serving without listening";
   if (cfg.listen) {
     auto port = net.listen(cfg.listen->port, cfg.listen->host);
     if (!port) {
@@ -362,8 +365,9 @@ int serve(const std::string& config_path) {
                 << ": " << describe_for_cli(port.error()) << '\n';
       return exit_usage;
     }
-    std::cout << "listening on " << cfg.listen->host << ':' << *port
-              << (cfg.tls ? " (tls)" : "") << std::endl;
+    ready_status = "listening on " + cfg.listen->host + ':'
+                   + std::to_string(*port) + (cfg.tls ? " (tls)" : "");
+    std::cout << ready_status << std::endl;
   }
   std::set<std::string> dialled;
   connect_peers(net, cfg, dialled);
@@ -390,6 +394,7 @@ int serve(const std::string& config_path) {
               << std::endl;
     http->set_ready(true);
   }
+  daemon::notify_ready(ready_status);
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0)
@@ -408,6 +413,7 @@ int serve(const std::string& config_path) {
                      "re-read\n";
         continue;
       }
+      daemon::reload_notice reloading{ready_status};
       auto next = read_config(config_path);
       if (!next) {
         std::cerr << "reload: configuration invalid, keeping the old one\n";
@@ -430,6 +436,7 @@ int serve(const std::string& config_path) {
                "stops at once)\n";
   if (http)
     http->set_ready(false);
+  daemon::notify_stopping();
   exit_on_second_signal(signals);
   if (auto err = sb.shutdown(cfg.drain))
     std::cerr << "drain: " << describe_for_cli(err) << '\n';

@@ -25,9 +25,11 @@ struct daemon_process {
   std::unique_ptr<process> proc;
   std::string address;
 
-  explicit daemon_process(const std::string& config) {
+  /// Starts a node on `config` with `env` added to its environment.
+  explicit daemon_process(const std::string& config,
+                          const std::vector<std::string>& env = {}) {
     proc = std::make_unique<process>(
-      std::vector<std::string>{bin, "serve", "--config", config});
+      std::vector<std::string>{bin, "serve", "--config", config}, env);
     auto line = proc->read_line(20s);
     const std::string prefix = "listening on ";
     if (line.rfind(prefix, 0) != 0) {

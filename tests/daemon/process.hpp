@@ -11,8 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -25,10 +27,13 @@ struct process_result {
   std::string err;
 };
 
-/// A child process with its stdin, stdout and stderr piped.
+/// A child process with its stdin, stdout and stderr piped. It inherits
+/// this process's environment plus `env` ("NAME=value", replacing a
+/// variable of that name).
 class process {
 public:
-  explicit process(std::vector<std::string> args) {
+  explicit process(std::vector<std::string> args,
+                   const std::vector<std::string>& env = {}) {
     int in[2], out[2], err[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0
         || pipe2(err, O_CLOEXEC) != 0)
@@ -42,7 +47,20 @@ public:
     for (auto& a : args)
       argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0)
+    std::vector<char*> envp;
+    for (auto e = environ; *e != nullptr; ++e) {
+      std::string_view x{*e};
+      auto replaced = [&](const std::string& y) {
+        return x.substr(0, x.find('=') + 1) == y.substr(0, y.find('=') + 1);
+      };
+      if (std::none_of(env.begin(), env.end(), replaced))
+        envp.push_back(*e);
+    }
+    for (auto& e : env)
+      envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data())
+        != 0)
       pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
     ::close(in[0]);
