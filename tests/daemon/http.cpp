@@ -223,7 +223,7 @@ TEST_CASE("the HTTP status of every error code is fixed") {
   CHECK(daemon::http_status(caf::error{}) == 500);
 }
 
-TEST_CASE("GET /v1/routes answers what routes --json prints; /healthz and "
+TEST_CASE("GET /v1/routes answers what routes --json prints, and /healthz and "
           "/readyz answer until the drain") {
   scratch s;
   http_node n{s.write("h.toml", node_text())};
