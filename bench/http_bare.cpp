@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   httplib::Server srv;
   srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   srv.set_keep_alive_max_count(1000);
+  // Small replies go out at once, not after the peer's delayed ACK.
+  srv.set_tcp_nodelay(true);
   srv.set_payload_max_length(1048576);
   srv.Post(R"(/v1/call/(.+))",
            [](const httplib::Request& req, httplib::Response& res) {

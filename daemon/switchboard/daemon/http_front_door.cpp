@@ -292,6 +292,8 @@ std::variant<uint16_t, std::string> http_front_door::start() {
   srv.set_write_timeout(secs.count() / 1000000, secs.count() % 1000000);
   srv.set_keep_alive_timeout(std::max<time_t>(1, secs.count() / 1000000));
   srv.set_keep_alive_max_count(1000);
+  // Small replies go out at once, not after the peer's delayed ACK.
+  srv.set_tcp_nodelay(true);
   srv.set_payload_max_length(d.settings.max_body);
   for (size_t i = 0; i < std::max<size_t>(2, std::thread::hardware_concurrency());
        ++i)
