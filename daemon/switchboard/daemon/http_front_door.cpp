@@ -92,6 +92,17 @@ void json_error(httplib::Response& res, int status, const std::string& kind,
                   "application/json");
 }
 
+/// Answers `err` as JSON with its status (and Retry-After for 429).
+void answer_error(httplib::Response& res, const caf::error& err) {
+  auto status = http_status(err);
+  auto code = code_of(err);
+  if (status == 429)
+    res.set_header("Retry-After", "1");
+  json_error(res, status,
+             code ? std::string{core::to_string(*code)} : std::string{"internal"},
+             describe(err));
+}
+
 } // namespace
 
 int http_status(const caf::error& err) {
@@ -206,13 +217,7 @@ struct http_front_door::impl {
                             + "' answered");
     }
     if (!result) {
-      auto& err = result.error();
-      auto status = http_status(err);
-      auto kind = code_of(err) ? std::string{core::to_string(*code_of(err))}
-                               : std::string{"internal"};
-      if (status == 429)
-        res.set_header("Retry-After", "1");
-      json_error(res, status, kind, describe(err));
+      answer_error(res, result.error());
       return;
     }
     auto& msg = *result;
@@ -223,29 +228,32 @@ struct http_front_door::impl {
       res.set_content(caf::to_string(msg) + "\n", "text/plain");
   }
 
-  void routes(const httplib::Request& req, httplib::Response& res) {
+  /// Reading what the node serves (routes, metrics) is for identities
+  /// some rule names, as `routes` over CAF; else 403, logged once.
+  bool may_read(const httplib::Request& req, httplib::Response& res,
+                const std::string& what) {
     auto who = identity_of(req);
-    if (!policy().known(who)) {
-      log_refusal(who, "listing the routes");
-      json_error(res, 403, "forbidden", "this client may not list the routes");
+    if (policy().known(who))
+      return true;
+    log_refusal(who, what);
+    json_error(res, 403, "forbidden", "this client may not read " + what);
+    return false;
+  }
+
+  void routes(const httplib::Request& req, httplib::Response& res) {
+    if (!may_read(req, res, "the routes"))
       return;
-    }
     auto xs = sb.list();
     if (!xs) {
-      json_error(res, http_status(xs.error()), "shutting_down",
-                 describe(xs.error()));
+      answer_error(res, xs.error());
       return;
     }
     res.set_content(routes_json(*xs), "application/json");
   }
 
   void metrics(const httplib::Request& req, httplib::Response& res) {
-    auto who = identity_of(req);
-    if (!policy().known(who)) {
-      log_refusal(who, "a metrics scrape");
-      json_error(res, 403, "forbidden", "this client may not read metrics");
+    if (!may_read(req, res, "the metrics"))
       return;
-    }
     std::vector<peer_status> peers;
     if (net != nullptr)
       for (auto& p : net->peers())
