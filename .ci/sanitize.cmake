@@ -2,8 +2,12 @@
 # UndefinedBehaviorSanitizer. Use: cmake -S . -B build-sanitize -C .ci/sanitize.cmake
 set(CMAKE_BUILD_TYPE Debug CACHE STRING "")
 set(CMAKE_CXX_FLAGS_DEBUG "-O1 -g" CACHE STRING "")
+# -Wno-maybe-uninitialized: GCC 12 at -O1 with the sanitizers reports
+# std::optional<struct of strings> members (transport_options::tls) as
+# maybe uninitialized where they are not; the plain -Werror build keeps
+# the warning.
 set(CMAKE_CXX_FLAGS
-    "-fsanitize=address,undefined -fno-omit-frame-pointer"
+    "-fsanitize=address,undefined -fno-omit-frame-pointer -Wno-maybe-uninitialized"
     CACHE STRING "")
 set(CMAKE_EXE_LINKER_FLAGS "-fsanitize=address,undefined" CACHE STRING "")
 set(CMAKE_SHARED_LINKER_FLAGS "-fsanitize=address,undefined" CACHE STRING "")
