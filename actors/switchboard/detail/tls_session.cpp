@@ -55,7 +55,7 @@ std::string last_ssl_error() {
 
 } // namespace
 
-std::string subject_common_name(SSL* ssl) {
+std::string subject_common_name(const SSL* ssl) {
   auto cert = SSL_get1_peer_certificate(ssl);
   if (cert == nullptr)
     return {};

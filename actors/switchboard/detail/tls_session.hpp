@@ -15,7 +15,7 @@ namespace switchboard::detail {
 /// The subject commonName of the certificate the peer of `ssl` presented
 /// (its identity); empty without a certificate, a name, or for a name with
 /// an embedded NUL.
-std::string subject_common_name(SSL* ssl);
+std::string subject_common_name(const SSL* ssl);
 
 /// An OpenSSL context for mutually authenticated TLS: it presents
 /// `certificate`/`key`, trusts only the CA in `ca`, and requires the peer's

@@ -156,7 +156,7 @@ struct http_front_door::impl {
   std::optional<std::string> identity_of(const httplib::Request& req) {
     if (req.ssl == nullptr)
       return std::nullopt;
-    auto cn = detail::subject_common_name(const_cast<SSL*>(req.ssl));
+    auto cn = detail::subject_common_name(req.ssl);
     if (cn.empty())
       return std::nullopt;
     return cn;
