@@ -328,6 +328,10 @@ TEST_CASE("under [tls] the HTTP front door is HTTPS: an allowed certificate "
   auto anonymous = https("", "/healthz", false);
   CHECK(anonymous.status == 0);
   CHECK(anonymous.curl_exit != 0);
+  // A certificate from another CA fails the handshake too.
+  auto rogue = https("rogue", "/v1/call/echo", true);
+  CHECK(rogue.status == 0);
+  CHECK(rogue.curl_exit != 0);
   // Plain HTTP to the HTTPS port gets nothing either.
   auto plain = curl({}, "http://" + n.http + "/healthz");
   CHECK(plain.status == 0);
