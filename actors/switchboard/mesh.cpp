@@ -19,12 +19,14 @@
 #include "switchboard/detail/mesh_actor.hpp"
 #include "switchboard/detail/mesh_protocol.hpp"
 #include "switchboard/detail/router_core.hpp"
+#include "switchboard/detail/deserializer_bounds.hpp"
 #include "switchboard/detail/transport.hpp"
 #include "switchboard/error.hpp"
 
 namespace switchboard {
 
 void configure_mesh(caf::actor_system_config& cfg, const tls_files* tls) {
+  detail::bound_deserializer();
   cfg.load<caf::io::middleman>();
   if (tls != nullptr) {
     cfg.openssl_certificate = tls->certificate;

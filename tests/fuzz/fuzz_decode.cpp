@@ -19,7 +19,11 @@
 // - `(sb_call, route, args...)`: the front door's route-name rule; the
 //   payload is counted (`payload_size`) without a crash.
 // Actor handles (`sb_hello`) need BASP's proxy registry and fail to decode
-// here; they are not covered.
+// here; they are not covered. Bytes the transport refuses before BASP
+// (`frame_guard::find_refused_type`: types whose decoding throws) are
+// skipped, as a node never decodes them; the system is a node's
+// (`configure_mesh`), with its checks on CAF's deserializer
+// (detail/deserializer_bounds.hpp).
 
 #include <algorithm>
 #include <chrono>
@@ -39,6 +43,7 @@
 #include "switchboard/core/route_info.hpp"
 #include "switchboard/core/route_name.hpp"
 #include "switchboard/detail/clock.hpp"
+#include "switchboard/detail/frame_guard.hpp"
 #include "switchboard/detail/mesh_protocol.hpp"
 #include "switchboard/detail/route_state.hpp"
 #include "switchboard/error.hpp"
@@ -148,6 +153,10 @@ void check_routes(std::vector<core::route_info>& xs) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (frame_guard::find_refused_type(reinterpret_cast<const char*>(data),
+                                     size)
+      != nullptr)
+    return 0;
   caf::binary_deserializer source{sys(), reinterpret_cast<const char*>(data),
                                   size};
   caf::message msg;

@@ -33,9 +33,16 @@ inline uint64_t rss_kib(pid_t pid = 0) {
   return status_kib("VmRSS", pid);
 }
 
-/// The most resident memory the process ever had, in KiB.
+/// The most resident memory the process had since it started or since the
+/// last `reset_peak_rss`, in KiB.
 inline uint64_t peak_rss_kib(pid_t pid = 0) {
   return status_kib("VmHWM", pid);
+}
+
+/// Starts a new peak for `peak_rss_kib` of this process (Linux's
+/// /proc/self/clear_refs, value 5).
+inline void reset_peak_rss() {
+  std::ofstream{"/proc/self/clear_refs"} << "5";
 }
 
 } // namespace switchboard::test

@@ -97,3 +97,51 @@ TEST_CASE("frame_guard refuses a handshake larger than it collects") {
   CHECK_FALSE(guard.consume(hs.data(), hs.size()));
   CHECK(guard.refused() == frame_guard::refusal::oversized_handshake);
 }
+
+TEST_CASE("frame_guard refuses a payload naming a type whose decoding throws "
+          "wherever the reads split it") {
+  std::string payload = std::string{"\0\0", 2} + "@<>+@i32+@config_value"
+                        + std::string(40, '\x01');
+  for (size_t cut = 0; cut <= payload.size(); ++cut) {
+    INFO("split at " << cut);
+    frame_guard guard{1000};
+    auto hdr = header(direct_message, static_cast<uint32_t>(payload.size()));
+    REQUIRE(guard.consume(hdr.data(), hdr.size()));
+    auto first = guard.consume(payload.data(), cut);
+    auto second = first && guard.consume(payload.data() + cut,
+                                         payload.size() - cut);
+    CHECK_FALSE(second);
+    CHECK(guard.refused() == frame_guard::refusal::refused_type);
+    REQUIRE(guard.refused_type() != nullptr);
+    CHECK(std::string{guard.refused_type()} == "+@config_value");
+  }
+  // Byte by byte.
+  frame_guard guard{1000};
+  auto hdr = header(direct_message, static_cast<uint32_t>(payload.size()));
+  REQUIRE(guard.consume(hdr.data(), hdr.size()));
+  bool accepted = true;
+  for (size_t i = 0; i < payload.size() && accepted; ++i)
+    accepted = guard.consume(&payload[i], 1);
+  CHECK_FALSE(accepted);
+  CHECK(guard.refused() == frame_guard::refusal::refused_type);
+}
+
+TEST_CASE("frame_guard passes payloads naming only other types, and never "
+          "joins names across frames") {
+  frame_guard guard{1000};
+  for (std::string payload :
+       {std::string{"@<>+@i32+@str+@charbuf"}, std::string{"@config_value"},
+        std::string{"+@upstream"}, std::string{"+@"}}) {
+    auto hdr = header(direct_message, static_cast<uint32_t>(payload.size()));
+    REQUIRE(guard.consume(hdr.data(), hdr.size()));
+    REQUIRE(guard.consume(payload.data(), payload.size()));
+  }
+  // "+@" ended the last frame; "config_value" starts the next one.
+  std::string rest = "config_value";
+  auto hdr = header(direct_message, static_cast<uint32_t>(rest.size()));
+  REQUIRE(guard.consume(hdr.data(), hdr.size()));
+  CHECK(guard.consume(rest.data(), rest.size()));
+  CHECK(guard.refused() == frame_guard::refusal::none);
+  for (auto name : frame_guard::refused_types)
+    CHECK(std::string{name}.size() <= frame_guard::longest_refused_type);
+}

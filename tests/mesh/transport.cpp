@@ -19,6 +19,7 @@
 #include <caf/binary_serializer.hpp>
 #include <caf/io/middleman.hpp>
 
+#include "load/rss.hpp"
 #include "mesh/mesh_node.hpp"
 #include "switchboard/detail/transport.hpp"
 
@@ -109,11 +110,16 @@ struct node {
     = std::make_shared<std::atomic<int>>(0);
   uint16_t port = 0;
 
-  explicit node(std::optional<tls_files> tls = std::nullopt, bool serve = true,
-                int threads = 2) {
+  /// `setup` adjusts the configuration before the system starts.
+  explicit node(
+    std::optional<tls_files> tls = std::nullopt, bool serve = true,
+    int threads = 2,
+    const std::function<void(caf::actor_system_config&)>& setup = nullptr) {
     cfg.set("scheduler.max-threads", threads);
     cfg.set("middleman.workers", 0);
     cfg.load<caf::io::middleman>();
+    if (setup)
+      setup(cfg);
     sys.emplace(cfg);
     transport_options opts;
     opts.max_frame = test_max_frame;
@@ -393,6 +399,35 @@ void check_oversized_frame_refused(node& server, Send send_header) {
 
 } // namespace
 
+/// A value that serializes as CAF's builtin byte buffer (`@charbuf`)
+/// announcing 0xFFFFFFFF bytes, and sends none of them: what a hostile
+/// peer writes to make a node allocate 4 GiB.
+struct charbuf_liar {};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, charbuf_liar&) {
+  if constexpr (std::is_base_of_v<caf::data_processor<Inspector>, Inspector>) {
+    size_t claimed = 0xFFFFFFFF;
+    return f.begin_sequence(claimed);
+  } else {
+    return f(caf::meta::type_name("charbuf_liar"));
+  }
+}
+
+/// A value that serializes as CAF's builtin `@config_value` with a variant
+/// type index no `config_value` has: CAF 0.17's decoder throws on it.
+struct config_value_liar {};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, config_value_liar&) {
+  if constexpr (std::is_base_of_v<caf::data_processor<Inspector>, Inspector>) {
+    uint8_t type_index = 200;
+    return f(type_index);
+  } else {
+    return f(caf::meta::type_name("config_value_liar"));
+  }
+}
+
 // -- frame limit
 // ---------------------------------------------------------------
 
@@ -445,6 +480,62 @@ TEST_CASE("a TLS client with a valid certificate announcing a 4 GiB BASP "
 
 // -- authentication
 // ------------------------------------------------------------
+
+TEST_CASE("a CAF peer whose message claims a 4 GiB byte buffer in a small "
+          "frame makes the node allocate nothing and keeps it serving") {
+  node server;
+  REQUIRE(server.echo_ready());
+  // A plain CAF node whose `charbuf_liar` goes out under the builtin name
+  // `@charbuf`, which the server decodes as std::vector<char>.
+  node attacker{std::nullopt, false, 2, [](caf::actor_system_config& cfg) {
+                  cfg.add_message_type<charbuf_liar>("@charbuf");
+                }};
+  auto remote = transport_remote_actor(*attacker.sys, attacker.transport,
+                                       "127.0.0.1", server.port, 10s);
+  REQUIRE(remote);
+  auto before = rss_bytes();
+  reset_peak_rss();
+  caf::scoped_actor self{*attacker.sys};
+  for (int i = 0; i < 4; ++i)
+    self->send(*remote, charbuf_liar{});
+  // The node still serves (through the same connection), after every lie
+  // reached it: BASP delivers in order.
+  int32_t answer = 0;
+  self->request(*remote, 10s, int32_t{7})
+    .receive([&](int32_t x) { answer = x; }, [&](caf::error&) {});
+  CHECK(answer == 7);
+  // The peak, not the end: a buffer allocated and freed again would be
+  // gone from the resident set by now.
+  auto peak_kib = peak_rss_kib();
+  INFO("peak RSS " << peak_kib << " KiB, before " << before / 1024 << " KiB");
+  CHECK(peak_kib > 0);
+  CHECK(peak_kib * 1024 < before + 64 * 1024 * 1024);
+  // No lie reached the echo actor as a message.
+  CHECK(server.echoed->load() == 2);
+}
+
+TEST_CASE("a CAF peer sending a config_value that CAF cannot decode is "
+          "disconnected and the node keeps serving") {
+  node server;
+  REQUIRE(server.echo_ready());
+  auto mark = server.logs->mark();
+  {
+    node attacker{std::nullopt, false, 2, [](caf::actor_system_config& cfg) {
+                    cfg.add_message_type<config_value_liar>("@config_value");
+                  }};
+    auto remote = transport_remote_actor(*attacker.sys, attacker.transport,
+                                         "127.0.0.1", server.port, 10s);
+    REQUIRE(remote);
+    caf::anon_send(*remote, config_value_liar{});
+    CHECK(server.logs->wait_for("names the type @config_value", 10s, mark));
+  }
+  // CAF alone would have thrown inside BASP and ended the process here.
+  node client{std::nullopt, false};
+  auto out = call_echo(client, server, int32_t{5});
+  INFO(show(out));
+  REQUIRE(out);
+  CHECK(*out == 5);
+}
 
 TEST_CASE("a TLS client with a certificate from another CA never reaches "
           "the published actor") {

@@ -21,6 +21,8 @@ bool frame_guard::consume(const char* data, size_t n) {
       auto take = static_cast<size_t>(std::min<uint64_t>(n, payload_left_));
       if (collecting_)
         handshake_.insert(handshake_.end(), data, data + take);
+      else if (!scan_payload(data, take))
+        return false;
       payload_left_ -= take;
       data += take;
       n -= take;
@@ -54,6 +56,7 @@ bool frame_guard::on_header_complete() {
     = operation_ == server_handshake || operation_ == client_handshake;
   if (!handshake || !on_handshake_) {
     payload_left_ = len;
+    tail_len_ = 0;
     return true;
   }
   if (len > max_handshake)
@@ -69,6 +72,56 @@ bool frame_guard::on_header_complete() {
   handshake_.clear();
   handshake_.reserve(len);
   payload_left_ = len;
+  return true;
+}
+
+const char* frame_guard::find_refused_type(const char* data,
+                                           size_t n) noexcept {
+  auto end = data + n;
+  for (auto i = data; i != end;) {
+    auto at = static_cast<const char*>(
+      std::memchr(i, '@', static_cast<size_t>(end - i)));
+    if (at == nullptr)
+      return nullptr;
+    for (auto name : refused_types) {
+      auto len = std::strlen(name);
+      // The name starts with '+' one byte before the '@'.
+      if (at > data && static_cast<size_t>(end - at) >= len - 1
+          && std::memcmp(at - 1, name, len) == 0)
+        return name;
+    }
+    i = at + 1;
+  }
+  return nullptr;
+}
+
+bool frame_guard::scan_payload(const char* data, size_t n) {
+  // A name split between the previous bytes and these: scan the seam.
+  if (tail_len_ > 0) {
+    char seam[2 * longest_refused_type];
+    auto head = std::min(n, longest_refused_type - 1);
+    std::memcpy(seam, tail_, tail_len_);
+    std::memcpy(seam + tail_len_, data, head);
+    if (auto name = find_refused_type(seam, tail_len_ + head)) {
+      refused_type_ = name;
+      return refuse(refusal::refused_type, 0);
+    }
+  }
+  if (auto name = find_refused_type(data, n)) {
+    refused_type_ = name;
+    return refuse(refusal::refused_type, 0);
+  }
+  // Keep the payload's last bytes (at most one short of the longest name)
+  // for the next seam.
+  constexpr auto max_tail = longest_refused_type - 1;
+  auto keep = std::min(n, max_tail);
+  char joined[2 * longest_refused_type];
+  std::memcpy(joined, tail_, tail_len_);
+  std::memcpy(joined + tail_len_, data + n - keep, keep);
+  auto total = tail_len_ + keep;
+  auto start = total > max_tail ? total - max_tail : 0;
+  tail_len_ = total - start;
+  std::memcpy(tail_, joined + start, tail_len_);
   return true;
 }
 

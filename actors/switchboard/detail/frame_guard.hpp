@@ -22,6 +22,13 @@ namespace switchboard::detail {
 /// client_handshake = 1) can be collected and handed to a callback, bounded
 /// by `max_handshake`.
 ///
+/// Payloads of the other frames are scanned, as they stream past, for the
+/// names of the CAF builtin types whose decoding throws in CAF 0.17.6
+/// (`refused_types`): a type name stands in a message's payload as text
+/// (`@<>+@i32+@config_value`), and a `caf::variant` given an unknown type
+/// index raises an exception inside BASP that terminates the process.
+/// Switchboard never sends these types; a frame naming one is refused.
+///
 /// Not thread-safe: one guard per connection, used on the multiplexer thread.
 class frame_guard {
 public:
@@ -44,7 +51,23 @@ public:
     oversized_handshake,
     /// `on_handshake` rejected a handshake.
     handshake_rejected,
+    /// A payload names a type in `refused_types`.
+    refused_type,
   };
+
+  /// The builtin types (as a payload names them, with the `+` that
+  /// precedes every name in a message's type list) whose decoding can
+  /// throw: `caf::config_value` and CAF's stream messages hold a
+  /// `caf::variant`.
+  static constexpr const char* refused_types[]
+    = {"+@config_value", "+@downstream_msg", "+@upstream_msg",
+       "+@open_stream_msg"};
+
+  /// Length of the longest name in `refused_types`.
+  static constexpr size_t longest_refused_type = 17;
+
+  /// The entry of `refused_types` that occurs in `data[0, n)`, or null.
+  static const char* find_refused_type(const char* data, size_t n) noexcept;
 
   /// Called with the operation and the complete payload of each handshake
   /// frame; returning false refuses the stream.
@@ -70,6 +93,11 @@ public:
     return refused_size_;
   }
 
+  /// The type name that was refused (`refusal::refused_type`), else null.
+  const char* refused_type() const noexcept {
+    return refused_type_;
+  }
+
   /// The configured limit.
   uint64_t max_frame() const noexcept {
     return max_frame_;
@@ -78,6 +106,10 @@ public:
 private:
   bool on_header_complete();
   bool refuse(refusal why, uint32_t size);
+
+  /// Scans `data[0, n)`, the next bytes of a payload, together with the
+  /// end of the payload's bytes before them.
+  bool scan_payload(const char* data, size_t n);
 
   uint64_t max_frame_;
   handshake_callback on_handshake_;
@@ -90,6 +122,11 @@ private:
   uint32_t refused_size_ = 0;
   unsigned char header_[header_size] = {};
   std::vector<char> handshake_;
+  /// The last bytes of the payload scanned so far (fewer than the longest
+  /// refused name), so a name split across two reads is found.
+  char tail_[longest_refused_type] = {};
+  size_t tail_len_ = 0;
+  const char* refused_type_ = nullptr;
 };
 
 } // namespace switchboard::detail

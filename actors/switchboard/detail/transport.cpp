@@ -24,6 +24,7 @@
 #include <caf/send.hpp>
 
 #include "switchboard/detail/frame_guard.hpp"
+#include "switchboard/detail/deserializer_bounds.hpp"
 #include "switchboard/detail/tls_session.hpp"
 
 namespace switchboard::detail {
@@ -162,6 +163,11 @@ private:
       line += "BASP handshake announces "
               + std::to_string(guard_.refused_size()) + " bytes, at most "
               + std::to_string(frame_guard::max_handshake) + " allowed";
+      break;
+    case frame_guard::refusal::refused_type:
+      line += "a message names the type "
+              + std::string{guard_.refused_type() + 1}
+              + ", whose decoding CAF 0.17 cannot do safely";
       break;
     default:
       line += conflict_;
@@ -451,6 +457,7 @@ private:
 caf::expected<caf::io::middleman_actor>
 spawn_transport(caf::actor_system& sys, transport_options opts,
                 std::shared_ptr<identity_table> ids) {
+  bound_deserializer();
   auto shared = std::make_shared<transport_shared>();
   shared->sys = &sys;
   shared->max_frame = opts.max_frame;
