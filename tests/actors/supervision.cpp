@@ -201,3 +201,30 @@ TEST_CASE("a worker that died leaves no reference to itself behind") {
     CHECK(ctrl->weak_refs.load() == 1);
   }
 }
+
+TEST_CASE("a call whose policy picks a stopped worker still in the pool goes "
+          "to a live worker of the pool") {
+  fixture f;
+  core::route_options opts;
+  opts.workers = 2;
+  REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }, opts));
+  auto workers = f.workers("sq");
+  REQUIRE(workers.size() == 2);
+  auto registry = caf::actor_cast<caf::abstract_actor*>(f.sb->registry());
+  auto not_registry = [registry](caf::resumable* x) {
+    return x != dynamic_cast<caf::resumable*>(registry);
+  };
+  // The worker stops; the registry, not run, keeps it in the pool.
+  caf::anon_send_exit(workers[0], caf::exit_reason::kill);
+  f.sched->run_jobs_filtered(not_registry);
+  REQUIRE(f.workers("sq").size() == 2);
+  // Round-robin picks each slot in turn: both calls get an answer.
+  for (int i = 0; i < 2; ++i) {
+    auto res = f.call("sq", caf::make_message(int32_t{3}));
+    f.sched->run_jobs_filtered(not_registry);
+    REQUIRE(res->replies == 1);
+    CHECK(res->as<int32_t>() == 9);
+  }
+  f.run();
+  CHECK(f.list()[0].restarts == 1);
+}

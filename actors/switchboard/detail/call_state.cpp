@@ -89,6 +89,7 @@ call_state& call_state::of(caf::scheduled_actor* self) {
 void call_state::close() {
   alive = false;
   calls_.clear([](uint64_t, pending_call) {});
+  handles_.clear();
   dir_owner_.reset();
   dir_.reset();
   remote_.reset(); // holds link handles
@@ -180,6 +181,7 @@ void call_state::refresh(const router_core& core) {
     dir_version_ = core.dir->version();
     dir_ = core.dir->load();
     remote_ = core.dir->load_remote();
+    handles_.clear();
   }
 }
 
@@ -187,8 +189,11 @@ call_state::destination call_state::lookup(const router_core& core,
                                           const std::string& route) {
   refresh(core);
   destination result;
-  if (auto i = dir_->find(route); i != dir_->end()) {
-    result.local = i->second.get();
+  if (auto h = handles_.find(route); h != handles_.end()) {
+    result.local = &h->second;
+  } else if (auto i = dir_->find(route); i != dir_->end()) {
+    result.local = &handles_.emplace(route, route_handle{i->second})
+                      .first->second;
   } else if (auto j = remote_->find(route);
              j != remote_->end() && !j->second.links.empty()) {
     result.remote = &j->second;
@@ -196,45 +201,13 @@ call_state::destination call_state::lookup(const router_core& core,
   return result;
 }
 
-void issue_named(caf::event_based_actor* self, const router_core& core,
-                 std::string route,
-                 caf::message args, std::optional<caf::timespan> timeout,
-                 pending_call pc) {
-  auto& cs = call_state::of(self);
-  auto now = self->clock().now();
-  auto dest = cs.lookup(core, route);
-  auto t = std::chrono::duration_cast<clock::duration>(
-    timeout      ? *timeout
-    : dest.local ? dest.local->options.timeout
-                 : core.fallback_timeout);
-  pc.then->route = route;
-  auto id = cs.add(std::move(pc), now, t);
-  // A route only peers serve: straight to a link, no registry hop.
-  if (dest.remote != nullptr) {
-    reply_target to{caf::strong_actor_ptr{self->ctrl()},
-                    caf::make_message_id(), id};
-    auto envelope = make_envelope(id, to_ns(now), to_ns(t), route,
-                                  std::move(args));
-    dispatch_remote(self, *dest.remote, to, route, std::move(envelope));
-    return;
-  }
-  // A stopped registry would drop the envelope silently: offer it, and
-  // answer now if its mailbox is closed.
-  auto registry = static_cast<caf::scheduled_actor*>(
-    caf::actor_cast<caf::abstract_actor*>(core.registry));
-  auto env = caf::make_mailbox_element(
-    caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), {},
-    make_envelope(id, to_ns(now), to_ns(t), std::move(route),
-                  std::move(args)));
-  if (!offer_to(registry, std::move(env), self->context()))
-    cs.fail_later(id, make_error(error_code::shutting_down,
-                                 "the router has stopped"));
-}
+namespace {
 
-void issue_resolved(caf::event_based_actor* self, route_handle& handle,
-                    caf::message args, std::optional<caf::timespan> timeout,
-                    pending_call pc) {
-  auto& cs = call_state::of(self);
+/// A call to the local route behind `handle`, from the caller straight to a
+/// worker (or a fan-out's gatherer), or answered with why not.
+void issue_local(caf::event_based_actor* self, call_state& cs,
+                 route_handle& handle, caf::message args,
+                 std::optional<caf::timespan> timeout, pending_call pc) {
   auto now = self->clock().now();
   pc.then->route = handle.name();
   const pool* p = nullptr;
@@ -278,6 +251,55 @@ void issue_resolved(caf::event_based_actor* self, route_handle& handle,
                                        std::move(args));
   if (!deliver(*route, *adm.slot, std::move(env), self->context()))
     cs.fail_later(id, worker_gone(*route));
+}
+
+} // namespace
+
+void issue_named(caf::event_based_actor* self, const router_core& core,
+                 std::string route,
+                 caf::message args, std::optional<caf::timespan> timeout,
+                 pending_call pc) {
+  auto& cs = call_state::of(self);
+  auto dest = cs.lookup(core, route);
+  // A local route: from the caller straight to a worker, like a handle.
+  if (dest.local != nullptr) {
+    issue_local(self, cs, *dest.local, std::move(args), timeout,
+                std::move(pc));
+    return;
+  }
+  auto now = self->clock().now();
+  auto t = std::chrono::duration_cast<clock::duration>(
+    timeout ? *timeout : core.fallback_timeout);
+  pc.then->route = route;
+  auto id = cs.add(std::move(pc), now, t);
+  // A route only peers serve: straight to a link, no registry hop.
+  if (dest.remote != nullptr) {
+    reply_target to{caf::strong_actor_ptr{self->ctrl()},
+                    caf::make_message_id(), id};
+    auto envelope = make_envelope(id, to_ns(now), to_ns(t), route,
+                                  std::move(args));
+    dispatch_remote(self, *dest.remote, to, route, std::move(envelope));
+    return;
+  }
+  // Neither (yet): the registry, which owns the map, answers. A stopped
+  // registry would drop the envelope silently: offer it, and answer now if
+  // its mailbox is closed.
+  auto registry = static_cast<caf::scheduled_actor*>(
+    caf::actor_cast<caf::abstract_actor*>(core.registry));
+  auto env = caf::make_mailbox_element(
+    caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), {},
+    make_envelope(id, to_ns(now), to_ns(t), std::move(route),
+                  std::move(args)));
+  if (!offer_to(registry, std::move(env), self->context()))
+    cs.fail_later(id, make_error(error_code::shutting_down,
+                                 "the router has stopped"));
+}
+
+void issue_resolved(caf::event_based_actor* self, route_handle& handle,
+                    caf::message args, std::optional<caf::timespan> timeout,
+                    pending_call pc) {
+  issue_local(self, call_state::of(self), handle, std::move(args), timeout,
+              std::move(pc));
 }
 
 continuation::~continuation() = default;

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
+#include <unordered_map>
 
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
@@ -11,6 +13,7 @@
 #include "switchboard/call.hpp"
 #include "switchboard/core/pending_table.hpp"
 #include "switchboard/detail/route_state.hpp"
+#include "switchboard/route_handle.hpp"
 
 namespace switchboard::detail {
 
@@ -43,10 +46,10 @@ public:
   bool handle(caf::message_view& x);
 
   /// Where a call by name goes, from the directory `core` publishes
-  /// (cached per version): the local route, else the links towards peers
-  /// serving it (mesh), else neither (the registry answers).
+  /// (cached per version): a handle of the local route, else the links
+  /// towards peers serving it (mesh), else neither (the registry answers).
   struct destination {
-    const route_state* local = nullptr;
+    route_handle* local = nullptr;
     const remote_route* remote = nullptr;
   };
 
@@ -75,6 +78,10 @@ private:
   std::shared_ptr<const directory> dir_;
   std::shared_ptr<const remote_routes> remote_;
   uint64_t dir_version_ = UINT64_MAX;
+  /// A handle per local route this actor called by name since the
+  /// directory last changed (each caches its route's pool snapshot); at
+  /// most one per route of the directory.
+  std::unordered_map<std::string, route_handle> handles_;
 };
 
 } // namespace switchboard::detail

@@ -291,6 +291,27 @@ caf::error too_large(const route_state& route, uint64_t size) {
 
 } // namespace
 
+namespace {
+
+/// The slot the policy chose, or, if that worker has stopped (the registry
+/// has not replaced it in the pool yet), the next one after it whose worker
+/// still takes messages. A killed worker thus costs the calls that chose it
+/// no `worker_down` while its pool has live workers. If none has, the
+/// chosen slot (whose `deliver` then fails).
+size_t pick_live(const pool& p, size_t chosen) {
+  auto n = p.workers.size();
+  for (size_t k = 0; k < n; ++k) {
+    auto i = (chosen + k) % n;
+    auto worker = static_cast<caf::scheduled_actor*>(
+      caf::actor_cast<caf::abstract_actor*>(p.workers[i].handle));
+    if (!worker->mailbox().closed())
+      return i;
+  }
+  return chosen;
+}
+
+} // namespace
+
 admission admit(route_state& route, const pool& p, const caf::message& args) {
   admission result;
   auto refuse = [&](caf::error err) {
@@ -330,7 +351,7 @@ admission admit(route_state& route, const pool& p, const caf::message& args) {
   uint64_t key = 0;
   if (route.options.policy == core::policy_kind::consistent_hash)
     key = routing_key(args, route.options.hash_key);
-  result.slot = &p.workers[route.policy->select(p.view(), key)];
+  result.slot = &p.workers[pick_live(p, route.policy->select(p.view(), key))];
   result.slot->load->in_flight.fetch_add(1, std::memory_order_relaxed);
   return result;
 }
