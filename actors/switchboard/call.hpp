@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
 #include <caf/timespan.hpp>
@@ -56,6 +57,21 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
 void issue_resolved(caf::event_based_actor* self, route_handle& handle,
                     caf::message args, std::optional<caf::timespan> timeout,
                     pending_call pc);
+
+/// Sends a call by name (`handle` null) or through `handle` from a blocking
+/// actor and waits for its answer within the deadline.
+caf::expected<caf::message> await_call(caf::blocking_actor* self,
+                                       const router_core* core,
+                                       route_handle* handle,
+                                       const std::string& route,
+                                       caf::message args,
+                                       std::optional<caf::timespan> timeout);
+
+/// The `bad_request` a caller gets for a reply of the wrong types; the
+/// route is `handle`'s if set, else `route`.
+caf::error reply_mismatch(const route_handle* handle, const std::string& route,
+                          const caf::message& reply,
+                          const std::string& expects);
 
 template <class F, class... Ts, size_t... Is>
 void call_with(F& f, caf::message& x, std::tuple<Ts...>*,
@@ -182,6 +198,76 @@ private:
   };
 
   caf::event_based_actor* self_;
+  const detail::router_core* core_ = nullptr;
+  route_handle* handle_ = nullptr;
+  std::string route_;
+  caf::message args_;
+  std::optional<caf::timespan> timeout_;
+};
+
+/// One call from a blocking actor (`caf::scoped_actor`,
+/// `caf::blocking_actor`) under construction: `router.call(self, "route",
+/// args...)` or `handle.call(self, args...)`, then `.timeout(d)`
+/// optionally, then `.receive(on_value, on_error)`, which sends it and
+/// waits.
+///
+/// The call takes the same path as an event-based actor's (straight to a
+/// worker for a local route), and `receive` returns after exactly one of
+/// the continuations ran: `on_value` with the reply's values (types checked
+/// as in `call_request`), or `on_error` with a switchboard error (`timeout`
+/// once the deadline passed). Replies reach the actor as ordinary messages
+/// `(sb_reply, id, ...)`; `receive` takes only those, and drops the late
+/// replies of earlier calls it finds, so a timed-out call leaves nothing
+/// behind. It does not touch the actor's other messages. Not for an actor
+/// that runs `receive` loops of its own on several threads.
+class [[nodiscard]] blocking_call_request {
+public:
+  blocking_call_request(caf::blocking_actor* self,
+                        const detail::router_core& core, std::string route,
+                        caf::message args)
+    : self_(self),
+      core_(&core),
+      route_(std::move(route)),
+      args_(std::move(args)) {
+    // nop
+  }
+
+  blocking_call_request(caf::blocking_actor* self, route_handle& handle,
+                        caf::message args)
+    : self_(self), handle_(&handle), args_(std::move(args)) {
+    // nop
+  }
+
+  /// Overrides the route's timeout for this call.
+  blocking_call_request& timeout(caf::timespan t) {
+    timeout_ = t;
+    return *this;
+  }
+
+  /// Sends the call and waits for its answer; see the class comment.
+  template <class OnValue, class OnError>
+  void receive(OnValue on_value, OnError on_error) {
+    auto result = detail::await_call(self_, core_, handle_, route_,
+                                     std::move(args_), timeout_);
+    if (!result) {
+      on_error(result.error());
+      return;
+    }
+    using args = typename detail::fn_traits<OnValue>::args;
+    if (!detail::apply_reply(on_value, *result, static_cast<args*>(nullptr))) {
+      auto err = detail::reply_mismatch(handle_, route_, *result,
+                                        expects(static_cast<args*>(nullptr)));
+      on_error(err);
+    }
+  }
+
+private:
+  template <class... Ts>
+  static std::string expects(std::tuple<Ts...>*) {
+    return detail::signature_of_types<std::decay_t<Ts>...>();
+  }
+
+  caf::blocking_actor* self_;
   const detail::router_core* core_ = nullptr;
   route_handle* handle_ = nullptr;
   std::string route_;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <caf/make_message.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "switchboard/call.hpp"
 #include "switchboard/core/route_info.hpp"
@@ -49,10 +50,23 @@ public:
   /// A snapshot of the route (after following replacements).
   core::route_info info() const;
 
-  /// Starts a call; see `call_request`.
+  /// Starts a call from an event-based actor; see `call_request`.
   template <class... Ts>
   call_request call(caf::event_based_actor* self, Ts&&... xs) {
     return call_request{self, *this, detail::pack(std::forward<Ts>(xs)...)};
+  }
+
+  /// Starts a call from a blocking actor; see `blocking_call_request`.
+  template <class... Ts>
+  blocking_call_request call(caf::blocking_actor* self, Ts&&... xs) {
+    return blocking_call_request{self, *this,
+                                 detail::pack(std::forward<Ts>(xs)...)};
+  }
+
+  /// Starts a call from a `caf::scoped_actor`; see `blocking_call_request`.
+  template <class... Ts>
+  blocking_call_request call(caf::scoped_actor& self, Ts&&... xs) {
+    return call(self.ptr(), std::forward<Ts>(xs)...);
   }
 
   /// @private: the live route (following replacements) and its pool, or

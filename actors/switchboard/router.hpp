@@ -10,6 +10,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/timespan.hpp>
 
 #include "switchboard/atoms.hpp"
@@ -80,12 +81,29 @@ public:
 
   caf::actor_system& system() const;
 
-  /// Calls a route by name through the registry; see `call_request`.
+  /// Calls a route by name from an event-based actor; see `call_request`.
   template <class... Ts>
   call_request call(caf::event_based_actor* self, std::string route,
                     Ts&&... xs) const {
     return call_request{self, *core_, std::move(route),
                         detail::pack(std::forward<Ts>(xs)...)};
+  }
+
+  /// Calls a route by name from a blocking actor; see
+  /// `blocking_call_request`.
+  template <class... Ts>
+  blocking_call_request call(caf::blocking_actor* self, std::string route,
+                             Ts&&... xs) const {
+    return blocking_call_request{self, *core_, std::move(route),
+                                 detail::pack(std::forward<Ts>(xs)...)};
+  }
+
+  /// Calls a route by name from a `caf::scoped_actor`; see
+  /// `blocking_call_request`.
+  template <class... Ts>
+  blocking_call_request call(caf::scoped_actor& self, std::string route,
+                             Ts&&... xs) const {
+    return call(self.ptr(), std::move(route), std::forward<Ts>(xs)...);
   }
 
   /// Resolves a route name to a handle, without a round trip: reads the

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include <caf/actor_cast.hpp>
+#include <caf/blocking_actor.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/message_view.hpp>
@@ -140,10 +141,8 @@ void call_state::on_value(uint64_t id, caf::message& value) {
   if (!pc)
     return; // Late: the caller already got `timeout`.
   if (!pc->then->on_value(value)) {
-    auto err = make_error(error_code::bad_request,
-                          "reply of route '" + pc->then->route + "' is "
-                            + signature_of(value) + ", the caller expects "
-                            + pc->then->expects());
+    auto err = reply_mismatch(nullptr, pc->then->route, value,
+                              pc->then->expects());
     pc->then->on_error(err);
   }
 }
@@ -203,25 +202,12 @@ call_state::destination call_state::lookup(const router_core& core,
 
 namespace {
 
-/// A call to the local route behind `handle`, from the caller straight to a
-/// worker (or a fan-out's gatherer), or answered with why not.
-void issue_local(caf::event_based_actor* self, call_state& cs,
-                 route_handle& handle, caf::message args,
-                 std::optional<caf::timespan> timeout, pending_call pc) {
-  auto now = self->clock().now();
-  pc.then->route = handle.name();
-  const pool* p = nullptr;
-  auto route = handle.current(p);
-  if (route == nullptr) {
-    auto id = cs.add(std::move(pc), now, std::chrono::seconds{5});
-    cs.fail_later(id, make_error(error_code::no_such_route,
-                                 "route '" + handle.name()
-                                   + "' was removed"));
-    return;
-  }
-  auto t = std::chrono::duration_cast<clock::duration>(
-    timeout ? *timeout : route->options.timeout);
-  auto id = cs.add(std::move(pc), now, t);
+/// Admits a call to `route` (from `handle.current`, with its pool `p`) and
+/// sends it from `self` as call `id`, straight to a worker (or a fan-out's
+/// gatherer). Returns why not if the route refused it (nothing sent).
+caf::error send_local(caf::local_actor* self, route_handle& handle,
+                      route_state* route, const pool* p, caf::message args,
+                      uint64_t id, int64_t sent_at, int64_t timeout) {
   auto adm = admit(*route, *p, args);
   // Replaced after `current` read it: the call goes to the successor, as
   // it would have a moment earlier (the registry stores the successor
@@ -233,24 +219,50 @@ void issue_local(caf::event_based_actor* self, call_state& cs,
       break;
     adm = admit(*route, *p, args);
   }
-  if (adm.err) {
-    cs.fail_later(id, std::move(adm.err));
-    return;
-  }
+  if (adm.err)
+    return std::move(adm.err);
   caf::strong_actor_ptr me{self->ctrl()};
   if (adm.slot == nullptr) {
     fan_out(self, *route, *p, reply_target{std::move(me), {}, id}, args,
-            to_ns(now), to_ns(t));
-    return;
+            sent_at, timeout);
+    return caf::none;
   }
   // The envelope's values live in the mailbox element itself: one
   // allocation, no separate message.
   auto env = caf::make_mailbox_element(std::move(me), caf::make_message_id(),
-                                       {}, envelope_atom::value, id,
-                                       to_ns(now), to_ns(t), std::string{},
+                                       {}, envelope_atom::value, id, sent_at,
+                                       timeout, std::string{},
                                        std::move(args));
   if (!deliver(*route, *adm.slot, std::move(env), self->context()))
-    cs.fail_later(id, worker_gone(*route));
+    return worker_gone(*route);
+  return caf::none;
+}
+
+caf::error removed_error(const route_handle& handle) {
+  return make_error(error_code::no_such_route,
+                    "route '" + handle.name() + "' was removed");
+}
+
+/// A call to the local route behind `handle`, from the caller straight to a
+/// worker, or answered with why not.
+void issue_local(caf::event_based_actor* self, call_state& cs,
+                 route_handle& handle, caf::message args,
+                 std::optional<caf::timespan> timeout, pending_call pc) {
+  auto now = self->clock().now();
+  pc.then->route = handle.name();
+  const pool* p = nullptr;
+  auto route = handle.current(p);
+  if (route == nullptr) {
+    auto id = cs.add(std::move(pc), now, std::chrono::seconds{5});
+    cs.fail_later(id, removed_error(handle));
+    return;
+  }
+  auto t = std::chrono::duration_cast<clock::duration>(
+    timeout ? *timeout : route->options.timeout);
+  auto id = cs.add(std::move(pc), now, t);
+  if (auto err = send_local(self, handle, route, p, std::move(args), id,
+                            to_ns(now), to_ns(t)))
+    cs.fail_later(id, std::move(err));
 }
 
 } // namespace
@@ -300,6 +312,86 @@ void issue_resolved(caf::event_based_actor* self, route_handle& handle,
                     pending_call pc) {
   issue_local(self, call_state::of(self), handle, std::move(args), timeout,
               std::move(pc));
+}
+
+caf::error reply_mismatch(const route_handle* handle, const std::string& route,
+                          const caf::message& reply,
+                          const std::string& expects) {
+  return make_error(error_code::bad_request,
+                    "reply of route '" + (handle ? handle->name() : route)
+                      + "' is " + signature_of(reply) + ", the caller expects "
+                      + expects);
+}
+
+caf::expected<caf::message> await_call(caf::blocking_actor* self,
+                                       const router_core* core,
+                                       route_handle* handle,
+                                       const std::string& route,
+                                       caf::message args,
+                                       std::optional<caf::timespan> timeout) {
+  // Ids of one thread's calls: unique per blocking actor, which runs on
+  // one thread.
+  thread_local uint64_t last_id = 0;
+  auto id = ++last_id;
+  auto now = clock::now();
+  std::optional<route_handle> by_name;
+  if (handle == nullptr) {
+    auto dir = core->dir->load();
+    if (auto i = dir->find(route); i != dir->end())
+      handle = &by_name.emplace(i->second);
+  }
+  auto t = std::chrono::duration_cast<clock::duration>(
+    timeout.value_or(core ? core->fallback_timeout : caf::timespan{}));
+  if (handle != nullptr) {
+    const pool* p = nullptr;
+    auto target = handle->current(p);
+    if (target == nullptr)
+      return removed_error(*handle);
+    if (!timeout)
+      t = std::chrono::duration_cast<clock::duration>(target->options.timeout);
+    if (auto err = send_local(self, *handle, target, p, std::move(args), id,
+                              to_ns(now), to_ns(t)))
+      return err;
+  } else {
+    // Not local: the registry forwards it to a link, or answers
+    // no_such_route.
+    auto registry = static_cast<caf::scheduled_actor*>(
+      caf::actor_cast<caf::abstract_actor*>(core->registry));
+    auto env = caf::make_mailbox_element(
+      caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), {},
+      make_envelope(id, to_ns(now), to_ns(t), route, std::move(args)));
+    if (!offer_to(registry, std::move(env), self->context()))
+      return make_error(error_code::shutting_down, "the router has stopped");
+  }
+  // Take replies until ours; a late one of an earlier call is dropped.
+  auto deadline = now + t;
+  caf::expected<caf::message> result{caf::message{}};
+  for (bool done = false; !done;) {
+    auto left = deadline - clock::now();
+    if (left <= clock::duration::zero()) {
+      result = make_error(error_code::timeout,
+                          "route '" + (handle ? handle->name() : route)
+                            + "' did not answer before the deadline");
+      break;
+    }
+    self->receive(
+      [&](reply_atom, uint64_t reply_id, caf::message& x) {
+        if (reply_id == id) {
+          result = std::move(x);
+          done = true;
+        }
+      },
+      [&](reply_atom, uint64_t reply_id, caf::error& x) {
+        if (reply_id == id) {
+          result = std::move(x);
+          done = true;
+        }
+      },
+      caf::after(std::chrono::duration_cast<caf::timespan>(left)) >> [] {
+        // nop: the loop checks the deadline.
+      });
+  }
+  return result;
 }
 
 continuation::~continuation() = default;

@@ -1,7 +1,6 @@
 #include "switchboard/daemon/http_front_door.hpp"
 
 #include <atomic>
-#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -10,31 +9,18 @@
 #include <httplib.h>
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/send.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "switchboard/daemon/render.hpp"
 #include "switchboard/detail/tls_session.hpp"
 #include "switchboard/error.hpp"
 
-namespace switchboard::daemon::http_detail {
-
-/// Where a bridge actor puts the outcome of one HTTP call (local only).
-using call_result = caf::expected<caf::message>;
-using call_promise = std::shared_ptr<std::promise<call_result>>;
-
-} // namespace switchboard::daemon::http_detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(switchboard::daemon::http_detail::call_promise)
-
 namespace switchboard::daemon {
 
 namespace {
 
-using http_detail::call_promise;
-using http_detail::call_result;
-
-using http_call_atom = caf::atom_constant<caf::atom("sb_http")>;
+/// The outcome of one HTTP call.
+using call_result = caf::expected<caf::message>;
 
 /// Connections beyond the limit: their thread answers 503 and closes.
 thread_local bool over_limit = false;
@@ -67,22 +53,6 @@ private:
   int64_t max_;
   std::atomic<int64_t> open_{0};
 };
-
-/// Calls routes for HTTP threads: `(sb_http, route, body, timeout,
-/// promise)` runs `router.call` from this actor and fulfils the promise
-/// with the reply or the error. A timeout of 0 means the route's own.
-caf::behavior bridge(caf::event_based_actor* self, router_ref sb) {
-  return {
-    [self, sb](http_call_atom, std::string& route, std::string& body,
-               caf::timespan timeout, call_promise& done) {
-      auto req = sb.call(self, std::move(route), std::move(body));
-      if (timeout.count() > 0)
-        req.timeout(timeout);
-      req.then([done](caf::message& x) { done->set_value(std::move(x)); },
-               [done](caf::error& err) { done->set_value(std::move(err)); });
-    },
-  };
-}
 
 void json_error(httplib::Response& res, int status, const std::string& kind,
                 const std::string& message) {
@@ -140,8 +110,6 @@ struct http_front_door::impl {
   http_settings settings;
   std::unique_ptr<httplib::Server> server;
   std::thread runner;
-  std::vector<caf::actor> bridges;
-  std::atomic<size_t> next_bridge{0};
   std::atomic<bool> ready{false};
   /// Refusals already logged, by identity and route: each once.
   std::mutex log_mtx;
@@ -202,20 +170,16 @@ struct http_front_door::impl {
       }
       timeout = *d;
     }
-    auto done = std::make_shared<std::promise<call_result>>();
-    auto answer = done->get_future();
-    auto& to = bridges[next_bridge.fetch_add(1, std::memory_order_relaxed)
-                       % bridges.size()];
-    caf::anon_send(to, http_call_atom::value, route, req.body, timeout, done);
+    // This HTTP thread calls the route itself, as a blocking actor: the
+    // request goes straight to a worker and the reply straight back here,
+    // with no actor between.
+    caf::scoped_actor self{sys};
     call_result result{caf::error{}};
-    try {
-      result = answer.get();
-    } catch (const std::future_error&) {
-      // The bridge stopped with the call (the node is stopping).
-      result = make_error(error_code::shutting_down,
-                          "the node stopped before route '" + route
-                            + "' answered");
-    }
+    auto call = sb.call(self, route, req.body);
+    if (timeout.count() > 0)
+      call.timeout(timeout);
+    call.receive([&](caf::message& x) { result = std::move(x); },
+                 [&](caf::error& err) { result = std::move(err); });
     if (!result) {
       answer_error(res, result.error());
       return;
@@ -303,9 +267,6 @@ std::variant<uint16_t, std::string> http_front_door::start() {
   // Small replies go out at once, not after the peer's delayed ACK.
   srv.set_tcp_nodelay(true);
   srv.set_payload_max_length(d.settings.max_body);
-  for (size_t i = 0; i < std::max<size_t>(2, std::thread::hardware_concurrency());
-       ++i)
-    d.bridges.push_back(d.sys.spawn(bridge, d.sb));
   srv.set_pre_routing_handler(
     [](const httplib::Request&, httplib::Response& res) {
       if (!over_limit)
@@ -370,9 +331,6 @@ void http_front_door::stop() {
     d.server->stop();
   if (d.runner.joinable())
     d.runner.join();
-  for (auto& b : d.bridges)
-    caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
-  d.bridges.clear();
 }
 
 } // namespace switchboard::daemon
