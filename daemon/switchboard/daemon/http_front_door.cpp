@@ -173,9 +173,8 @@ struct http_front_door::impl {
     // This HTTP thread calls the route itself, as a blocking actor: the
     // request goes straight to a worker and the reply straight back here,
     // with no actor between.
-    caf::scoped_actor self{sys};
     call_result result{caf::error{}};
-    auto call = sb.call(self, route, req.body);
+    auto call = sb.call(caller(), route, req.body);
     if (timeout.count() > 0)
       call.timeout(timeout);
     call.receive([&](caf::message& x) { result = std::move(x); },
@@ -190,6 +189,16 @@ struct http_front_door::impl {
       res.set_content(msg.get_as<std::string>(0), "application/octet-stream");
     else
       res.set_content(caf::to_string(msg) + "\n", "text/plain");
+  }
+
+  /// This HTTP thread's blocking actor, made on its first call. The
+  /// server's threads end in `stop`, before the actor system does, and
+  /// take their actors with them.
+  caf::scoped_actor& caller() {
+    thread_local std::unique_ptr<caf::scoped_actor> self;
+    if (!self)
+      self = std::make_unique<caf::scoped_actor>(sys);
+    return *self;
   }
 
   /// Reading what the node serves (routes, metrics) is for identities
