@@ -250,3 +250,31 @@ TEST_CASE("200 connections refused for oversized frames give at most ten "
   CHECK(logged + suppressed == static_cast<uint64_t>(flood));
   CHECK(count_lines_with(stopped.err, "refusals suppressed") <= 2);
 }
+
+TEST_CASE("worker restarts and a spent restart budget are logged with the "
+          "route") {
+  scratch s;
+  // One worker, the default budget of 5 restarts in 10 s: the sixth death
+  // leaves the route without a worker.
+  daemon_process d{s.write(
+    "n.toml", node_config("level = \"info\"\n",
+                          "[[route]]\nname = \"crash\"\nplugin = \""
+                            + std::string{CRASH_PLUGIN_PATH} + "\"\n"))};
+  for (int i = 0; i < 6; ++i)
+    d.call({"crash", "die"});
+  REQUIRE(d.proc->wait_for_err(
+    "worker lost: restart budget exhausted route=crash workers=0", 10s));
+  auto stopped = d.stop();
+  CHECK(stopped.exit_code == 0);
+  INFO(stopped.err);
+  uint64_t restarts = 0;
+  for (auto& line : lines_of(stopped.err)) {
+    auto at = line.find(" warn  worker restarted route=crash count=");
+    if (at == std::string::npos)
+      continue;
+    auto count = line.substr(at + 42);
+    restarts += std::stoull(count.substr(0, count.find(' ')));
+  }
+  CHECK(restarts == 5);
+  CHECK(stopped.err.find(" restarts=5 workers=") != std::string::npos);
+}
