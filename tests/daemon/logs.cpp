@@ -44,6 +44,15 @@ size_t count_lines_with(const std::string& text, const std::string& needle) {
   }));
 }
 
+/// The sum of the numbers that follow `needle` on the lines of `text`.
+uint64_t sum_after(const std::string& text, const std::string& needle) {
+  uint64_t result = 0;
+  for (auto& line : lines_of(text))
+    if (auto at = line.find(needle); at != std::string::npos)
+      result += std::stoull(line.substr(at + needle.size()));
+  return result;
+}
+
 /// Whether `x` reads like `2026-12-01T20:41:07.123Z`.
 bool is_utc_timestamp(const std::string& x) {
   if (x.size() != 24)
@@ -238,14 +247,8 @@ TEST_CASE("200 connections refused for oversized frames give at most ten "
   // One window of 10 s holds ten; a slow run may open a second one.
   CHECK(logged >= 1);
   CHECK(logged <= 20);
-  uint64_t suppressed = 0;
-  for (auto& line : lines_of(stopped.err)) {
-    auto at = line.find("refusals suppressed source=transport count=");
-    if (at == std::string::npos)
-      continue;
-    auto count = line.substr(at + 43);
-    suppressed += std::stoull(count.substr(0, count.find(' ')));
-  }
+  auto suppressed = sum_after(
+    stopped.err, "refusals suppressed source=transport count=");
   // Every refusal is accounted for: logged, or counted.
   CHECK(logged + suppressed == static_cast<uint64_t>(flood));
   CHECK(count_lines_with(stopped.err, "refusals suppressed") <= 2);
@@ -267,14 +270,7 @@ TEST_CASE("worker restarts and a spent restart budget are logged with the "
   auto stopped = d.stop();
   CHECK(stopped.exit_code == 0);
   INFO(stopped.err);
-  uint64_t restarts = 0;
-  for (auto& line : lines_of(stopped.err)) {
-    auto at = line.find(" warn  worker restarted route=crash count=");
-    if (at == std::string::npos)
-      continue;
-    auto count = line.substr(at + 42);
-    restarts += std::stoull(count.substr(0, count.find(' ')));
-  }
-  CHECK(restarts == 5);
+  CHECK(sum_after(stopped.err, " warn  worker restarted route=crash count=")
+        == 5);
   CHECK(stopped.err.find(" restarts=5 workers=") != std::string::npos);
 }
