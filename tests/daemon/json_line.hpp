@@ -57,21 +57,37 @@ struct json_cursor {
       if (at >= text.size())
         return std::nullopt;
       switch (text[at++]) {
-        case '"': result += '"'; break;
-        case '\\': result += '\\'; break;
-        case '/': result += '/'; break;
-        case 'b': result += '\b'; break;
-        case 'f': result += '\f'; break;
-        case 'n': result += '\n'; break;
-        case 'r': result += '\r'; break;
-        case 't': result += '\t'; break;
-        case 'u':
-          if (!hex4())
-            return std::nullopt;
-          result += '?';
-          break;
-        default:
+      case '"':
+        result += '"';
+        break;
+      case '\\':
+        result += '\\';
+        break;
+      case '/':
+        result += '/';
+        break;
+      case 'b':
+        result += '\b';
+        break;
+      case 'f':
+        result += '\f';
+        break;
+      case 'n':
+        result += '\n';
+        break;
+      case 'r':
+        result += '\r';
+        break;
+      case 't':
+        result += '\t';
+        break;
+      case 'u':
+        if (!hex4())
           return std::nullopt;
+        result += '?';
+        break;
+      default:
+        return std::nullopt;
       }
     }
     return std::nullopt;
@@ -79,7 +95,8 @@ struct json_cursor {
 
   bool digits() {
     auto from = at;
-    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])))
+    while (at < text.size()
+           && std::isdigit(static_cast<unsigned char>(text[at])))
       ++at;
     return at > from;
   }

@@ -26,7 +26,8 @@ TEST_CASE("a text log line is time, padded level, message and key=value "
   auto line = format_line(config::log_format::text, example_time(),
                           config::log_level::info, "route added",
                           {{"route", "echo"}, {"workers", 4}});
-  CHECK(line == "2026-12-01T20:41:07.123Z info  route added route=echo workers=4");
+  CHECK(line
+        == "2026-12-01T20:41:07.123Z info  route added route=echo workers=4");
   auto warn = format_line(config::log_format::text, example_time(),
                           config::log_level::error, "x", {{"ok", false}});
   CHECK(warn == "2026-12-01T20:41:07.123Z error x ok=false");
@@ -34,9 +35,9 @@ TEST_CASE("a text log line is time, padded level, message and key=value "
 
 TEST_CASE("a text log line quotes values with spaces, quotes or = and keeps "
           "one line") {
-  auto line = format_line(config::log_format::text, example_time(),
-                          config::log_level::warn, "two\nlines",
-                          {{"why", "no \"way\""}, {"eq", "a=b"}, {"empty", ""}});
+  auto line = format_line(
+    config::log_format::text, example_time(), config::log_level::warn,
+    "two\nlines", {{"why", "no \"way\""}, {"eq", "a=b"}, {"empty", ""}});
   CHECK(line
         == "2026-12-01T20:41:07.123Z warn  two\\nlines why=\"no \\\"way\\\"\" "
            "eq=\"a=b\" empty=\"\"");

@@ -218,8 +218,8 @@ TEST_CASE("a SIGHUP reload applies a new [log] level at once") {
   daemon_process d{path};
   s.write("n.toml", node_config("level = \"warn\"\n"));
   d.proc->signal(SIGHUP);
-  REQUIRE(d.proc->wait_for_err("reload: log level changed from=info to=warn",
-                               10s));
+  REQUIRE(
+    d.proc->wait_for_err("reload: log level changed from=info to=warn", 10s));
   auto stopped = d.stop();
   CHECK(stopped.exit_code == 0);
   INFO(stopped.err);
@@ -247,8 +247,8 @@ TEST_CASE("200 connections refused for oversized frames give at most ten "
   // One window of 10 s holds ten; a slow run may open a second one.
   CHECK(logged >= 1);
   CHECK(logged <= 20);
-  auto suppressed = sum_after(
-    stopped.err, "refusals suppressed source=transport count=");
+  auto suppressed
+    = sum_after(stopped.err, "refusals suppressed source=transport count=");
   // Every refusal is accounted for: logged, or counted.
   CHECK(logged + suppressed == static_cast<uint64_t>(flood));
   CHECK(count_lines_with(stopped.err, "refusals suppressed") <= 2);

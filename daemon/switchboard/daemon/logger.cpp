@@ -60,9 +60,10 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
   tm parts{};
   gmtime_r(&secs, &parts);
   char buf[40];
-  auto n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                         parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                         parts.tm_hour, parts.tm_min, parts.tm_sec, frac);
+  auto n
+    = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                    parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                    parts.tm_hour, parts.tm_min, parts.tm_sec, frac);
   return std::string(buf, static_cast<size_t>(n));
 }
 
@@ -106,34 +107,34 @@ std::string wrap(log_format format, std::chrono::system_clock::time_point time,
 
 spdlog::level::level_enum spdlog_level(log_level x) {
   switch (x) {
-    case log_level::trace:
-      return spdlog::level::trace;
-    case log_level::debug:
-      return spdlog::level::debug;
-    case log_level::info:
-      return spdlog::level::info;
-    case log_level::warn:
-      return spdlog::level::warn;
-    case log_level::error:
-      return spdlog::level::err;
-    case log_level::off:
-      break;
+  case log_level::trace:
+    return spdlog::level::trace;
+  case log_level::debug:
+    return spdlog::level::debug;
+  case log_level::info:
+    return spdlog::level::info;
+  case log_level::warn:
+    return spdlog::level::warn;
+  case log_level::error:
+    return spdlog::level::err;
+  case log_level::off:
+    break;
   }
   return spdlog::level::off;
 }
 
 log_level our_level(spdlog::level::level_enum x) {
   switch (x) {
-    case spdlog::level::trace:
-      return log_level::trace;
-    case spdlog::level::debug:
-      return log_level::debug;
-    case spdlog::level::info:
-      return log_level::info;
-    case spdlog::level::warn:
-      return log_level::warn;
-    default:
-      return log_level::error;
+  case spdlog::level::trace:
+    return log_level::trace;
+  case spdlog::level::debug:
+    return log_level::debug;
+  case spdlog::level::info:
+    return log_level::info;
+  case spdlog::level::warn:
+    return log_level::warn;
+  default:
+    return log_level::error;
   }
 }
 
@@ -195,8 +196,7 @@ struct logger::impl {
   void report(const std::string& source, refusal_limiter& lim,
               refusal_limiter::clock::time_point now, bool all) {
     if (auto n = lim.take_suppressed(now, all); n > 0) {
-      auto secs = std::chrono::duration_cast<std::chrono::seconds>(
-                    lim.window())
+      auto secs = std::chrono::duration_cast<std::chrono::seconds>(lim.window())
                     .count();
       err->log(spdlog::level::warn,
                payload(format, "refusals suppressed",
@@ -230,8 +230,7 @@ log_format logger::format() const {
 }
 
 bool logger::enabled(log_level level) const {
-  return level != log_level::off
-         && impl_->err->should_log(spdlog_level(level));
+  return level != log_level::off && impl_->err->should_log(spdlog_level(level));
 }
 
 void logger::write(log_level level, std::string_view msg,

@@ -26,7 +26,8 @@ struct log_field {
     // nop
   }
 
-  log_field(std::string k, const char* v) : log_field(std::move(k), std::string{v}) {
+  log_field(std::string k, const char* v)
+    : log_field(std::move(k), std::string{v}) {
     // nop
   }
 
@@ -35,8 +36,8 @@ struct log_field {
     // nop
   }
 
-  template <class T, class = std::enable_if_t<std::is_integral_v<T>
-                                              && !std::is_same_v<T, bool>>>
+  template <class T, class = std::enable_if_t<
+                       std::is_integral_v<T> && !std::is_same_v<T, bool>>>
   log_field(std::string k, T v)
     : key(std::move(k)), value(std::to_string(v)), is_string(false) {
     // nop

@@ -10,13 +10,12 @@
 
 extern "C" void
 switchboard_plugin_init(switchboard::daemon::plugin_context& ctx) {
-  ctx.add(ctx.name(),
-          switchboard::behavior_factory(
-            [](caf::event_based_actor* self) -> caf::behavior {
-              return {[self](const std::string& x) -> std::string {
-                if (x == "die")
-                  self->quit(caf::exit_reason::user_shutdown);
-                return x;
-              }};
-            }));
+  ctx.add(ctx.name(), switchboard::behavior_factory(
+                        [](caf::event_based_actor* self) -> caf::behavior {
+                          return {[self](const std::string& x) -> std::string {
+                            if (x == "die")
+                              self->quit(caf::exit_reason::user_shutdown);
+                            return x;
+                          }};
+                        }));
 }
