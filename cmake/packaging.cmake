@@ -47,7 +47,7 @@ if(SWITCHBOARD_DPKG_SHLIBDEPS AND SWITCHBOARD_FILE)
   set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
-      "libcaf-core0.17, libcaf-io0.17, libssl3, libtomlplusplus3, libsystemd0, libstdc++6, libgcc-s1, libc6")
+      "libcaf-core0.17, libcaf-io0.17, libssl3, libtomlplusplus3, libsystemd0, libspdlog1.10, libfmt9, libstdc++6, libgcc-s1, libc6")
 endif()
 # The example config is a conffile (dpkg keeps an admin's edits); it goes to
 # /etc only in the package: `cmake --install` leaves /etc alone and puts the

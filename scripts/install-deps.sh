@@ -3,7 +3,8 @@
 # packages (run as root). Nothing is downloaded from anywhere else. (`openssl`,
 # the command, makes the TLS tests' certificates. libsystemd-dev and
 # pkgconf: the node's sd_notify. dpkg-dev and file: CPack's dpkg-shlibdeps
-# for the .deb's Depends; dpkg-deb itself is part of dpkg.)
+# for the .deb's Depends; dpkg-deb itself is part of dpkg. libspdlog-dev,
+# with libfmt-dev: the daemon's log.)
 #
 # systemd (for `systemd-analyze verify` of the unit) is not installed: it is
 # the init system, ~17 MB with libsystemd-shared and cryptsetup/fdisk/kmod
@@ -17,6 +18,7 @@ apt-get install -y -qq --no-install-recommends \
   g++ cmake ninja-build make \
   libcaf-dev libtomlplusplus-dev catch2 libcli11-dev libssl-dev openssl \
   libcpp-httplib-dev curl libsystemd-dev pkgconf dpkg-dev file \
+  libspdlog-dev \
   >/dev/null
 if [[ ${WITH_SYSTEMD:-0} == 1 ]]; then
   apt-get install -y -qq --no-install-recommends systemd >/dev/null

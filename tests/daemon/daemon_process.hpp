@@ -24,6 +24,8 @@ const std::string bin = SWITCHBOARD_BIN;
 struct daemon_process {
   std::unique_ptr<process> proc;
   std::string address;
+  /// The node's readiness line on stdout, as it came.
+  std::string ready_line;
 
   /// Starts a node on `config` with `env` added to its environment.
   explicit daemon_process(const std::string& config,
@@ -31,7 +33,16 @@ struct daemon_process {
     proc = std::make_unique<process>(
       std::vector<std::string>{bin, "serve", "--config", config}, env);
     auto line = proc->read_line(20s);
+    ready_line = line;
     const std::string prefix = "listening on ";
+    // In `[log] format = "json"` the line is a JSON object whose msg is
+    // the text line: take the address from its msg.
+    const std::string json_prefix = "\"msg\":\"listening on ";
+    if (auto at = line.find(json_prefix);
+        line.rfind("{", 0) == 0 && at != std::string::npos) {
+      line = line.substr(at + json_prefix.size() - prefix.size());
+      line = line.substr(0, line.find('"'));
+    }
     if (line.rfind(prefix, 0) != 0) {
       // Say what the node printed instead (a needle that never appears
       // reads stderr for a moment).

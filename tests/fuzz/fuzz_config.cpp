@@ -8,8 +8,9 @@
 // comes out keeps every documented bound: valid and unique route names,
 // at most `bounds::max_routes` routes, workers and in-flight limits in
 // range, durations at most `bounds::max_duration`, the mesh's timing and
-// batching in range, peers at distinct addresses with a port, and
-// `[[allow]]` only with `[tls]`.
+// batching in range, peers at distinct addresses with a port,
+// `[[allow]]` only with `[tls]`, and a `[log]` level and format that are
+// among the documented ones.
 
 #include <algorithm>
 #include <cstdint>
@@ -90,6 +91,9 @@ void check_config(const node_config& cfg) {
   }
   if (!cfg.allow.empty())
     FUZZ_CHECK(cfg.tls.has_value());
+  FUZZ_CHECK(parse_log_level(to_string(cfg.log.level)) == cfg.log.level);
+  FUZZ_CHECK(cfg.log.format == log_format::text
+             || cfg.log.format == log_format::json);
   if (cfg.tls) {
     FUZZ_CHECK(!cfg.tls->certificate.empty());
     FUZZ_CHECK(!cfg.tls->key.empty());

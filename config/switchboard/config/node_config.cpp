@@ -59,6 +59,36 @@ std::string_view to_string(handler_kind x) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(log_level x) noexcept {
+  switch (x) {
+    case log_level::trace:
+      return "trace";
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::warn:
+      return "warn";
+    case log_level::error:
+      return "error";
+    case log_level::off:
+      return "off";
+  }
+  return "unknown";
+}
+
+std::optional<log_level> parse_log_level(std::string_view x) {
+  for (auto level : {log_level::trace, log_level::debug, log_level::info,
+                     log_level::warn, log_level::error, log_level::off})
+    if (to_string(level) == x)
+      return level;
+  return std::nullopt;
+}
+
+std::string_view to_string(log_format x) noexcept {
+  return x == log_format::json ? "json" : "text";
+}
+
 namespace {
 
 /// Splits `"<digits><unit>"` and multiplies by the unit's scale; nothing
@@ -550,6 +580,29 @@ public:
     return result;
   }
 
+  void read_log(const toml::table& tbl, log_config& result) {
+    check_keys(tbl, "[log]", {"level", "format"});
+    if (auto n = tbl.get("level"))
+      if (auto s = string(*n, "log.level")) {
+        if (auto level = parse_log_level(*s))
+          result.level = *level;
+        else
+          report(n->source(), "log.level '" + *s
+                                + "' is not \"trace\", \"debug\", \"info\", "
+                                  "\"warn\", \"error\" or \"off\"");
+      }
+    if (auto n = tbl.get("format"))
+      if (auto s = string(*n, "log.format")) {
+        if (*s == "text")
+          result.format = log_format::text;
+        else if (*s == "json")
+          result.format = log_format::json;
+        else
+          report(n->source(),
+                 "log.format '" + *s + "' is not \"text\" or \"json\"");
+      }
+  }
+
   std::optional<peer_config> read_peer(const toml::table& tbl) {
     check_keys(tbl, "[[peer]]", {"connect"});
     auto n = tbl.get("connect");
@@ -963,7 +1016,7 @@ public:
       cfg.name = "switchboard";
     check_keys(root, "the top level",
                {"node", "limits", "route", "mesh", "peer", "tls", "allow",
-                "http"});
+                "http", "log"});
     a_table(root, "node", [&](const toml::table& t) { read_node(t, cfg); });
     a_table(root, "limits",
             [&](const toml::table& t) { read_limits(t, cfg.limits); });
@@ -974,6 +1027,7 @@ public:
     a_table(root, "tls", [&](const toml::table& t) { cfg.tls = read_tls(t); });
     read_allows(root, cfg);
     a_table(root, "http", [&](const toml::table& t) { cfg.http = read_http(t); });
+    a_table(root, "log", [&](const toml::table& t) { read_log(t, cfg.log); });
     check_transport(root, cfg);
     load_result result;
     result.problems = std::move(problems_);

@@ -163,8 +163,30 @@ struct http_config {
   std::chrono::nanoseconds read_timeout = std::chrono::seconds{5};
 };
 
+/// How much the node logs: the least severe level written (`off`: nothing).
+enum class log_level : uint8_t { trace, debug, info, warn, error, off };
+
+/// `"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"` or `"off"`.
+std::string_view to_string(log_level x) noexcept;
+
+/// The level named `x` as `to_string` writes it; nothing for anything else.
+std::optional<log_level> parse_log_level(std::string_view x);
+
+/// How each log line is written: `key=value` text or one JSON object.
+enum class log_format : uint8_t { text, json };
+
+/// `"text"` or `"json"`.
+std::string_view to_string(log_format x) noexcept;
+
+/// `[log]`: the daemon's log on standard error (docs/operations.md). Does
+/// not say where lines go: always standard error.
+struct log_config {
+  log_level level = log_level::info;
+  log_format format = log_format::text;
+};
+
 /// A whole node: `[node]`, `[limits]`, every `[[route]]`, `[mesh]`, every
-/// `[[peer]]`, `[tls]` and every `[[allow]]`.
+/// `[[peer]]`, `[tls]`, every `[[allow]]`, `[http]` and `[log]`.
 struct node_config {
   /// `[node] name`; defaults to the host name.
   std::string name;
@@ -198,6 +220,8 @@ struct node_config {
   /// Every `[[allow]]`, in document order; empty means "no access rules":
   /// every connected party may call every route and join the mesh.
   std::vector<allow_rule> allow;
+  /// `[log]`; every default when absent.
+  log_config log;
 };
 
 /// The outcome of reading a configuration: a config, or every problem.

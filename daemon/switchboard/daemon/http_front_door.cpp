@@ -136,10 +136,17 @@ struct http_front_door::impl {
     std::lock_guard<std::mutex> guard{log_mtx};
     if (logged.size() >= 4096 || !logged.insert(key).second)
       return;
-    std::fprintf(stderr, "http: refused %s from %s\n", what.c_str(),
-                 who ? ("'" + *who + "'").c_str() : "an anonymous client");
+    write_log("refused " + what + " from "
+              + (who ? "'" + *who + "'" : std::string{"an anonymous client"}));
     if (logged.size() == 4096)
-      std::fprintf(stderr, "http: further refusals are not logged\n");
+      write_log("further refusals are not logged");
+  }
+
+  void write_log(const std::string& line) {
+    if (settings.log_refusal)
+      settings.log_refusal(line);
+    else
+      std::fprintf(stderr, "http: %s\n", line.c_str());
   }
 
   const core::access_policy& policy() const {

@@ -5,6 +5,7 @@
 // lists the endpoints, the status of each error and the limits.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,10 @@ struct http_settings {
   std::shared_ptr<const core::access_policy> policy;
   /// The largest request body taken (the largest route max_payload).
   uint64_t max_body = 1048576;
+  /// Receives each refusal line (`refused a call to 'x' from 'mallory'`),
+  /// once per identity and what it tried; default: standard error,
+  /// prefixed "http: ".
+  std::function<void(const std::string&)> log_refusal;
 };
 
 class http_front_door {
