@@ -779,31 +779,43 @@ int call(const config::host_port& hp, const std::optional<tls_files>& tls,
   return exit_unreachable;
 }
 
+/// Asks `node` with `msg`, waiting for what is left of `timeout` since
+/// `started`, for an answer of type `T`. Without one, says why on stderr
+/// and sets `code` (1: a switchboard error such as `forbidden`, 3:
+/// unreachable or an unexpected answer).
+template <class T>
+std::optional<T> ask_for(node_client& node, client_clock::time_point started,
+                         std::chrono::nanoseconds timeout, caf::message msg,
+                         int& code) {
+  auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
+                                      std::chrono::milliseconds{1});
+  auto res = node.ask(std::move(msg), left);
+  if (res && res->match_elements<T>())
+    return std::move(res->get_mutable_as<T>(0));
+  if (!res && code_of(res.error())) {
+    std::cerr << "error: " << describe(res.error()) << '\n';
+    code = exit_route_error;
+    return std::nullopt;
+  }
+  std::cerr << "error: lost the node: "
+            << (res ? std::string{"unexpected answer"}
+                    : node.sys->render(res.error()))
+            << '\n';
+  code = exit_unreachable;
+  return std::nullopt;
+}
+
 /// Asks the node at `hp` with `msg` and prints its answer, of type `T`,
-/// with `print`; returns the exit code (1: a switchboard error such as
-/// `forbidden`, 3: unreachable or an unexpected answer).
+/// with `print`; returns the exit code (see `ask_for`).
 template <class T, class Print>
 int query(const config::host_port& hp, const std::optional<tls_files>& tls,
           std::chrono::nanoseconds timeout, caf::message msg, Print print) {
   auto started = client_clock::now();
   auto node = connect_node(hp, tls, timeout);
-  auto& sys = *node->sys;
-  auto left = std::max<caf::timespan>(timeout - (client_clock::now() - started),
-                                      std::chrono::milliseconds{1});
-  auto res = node->ask(std::move(msg), left);
-  if (res && res->match_elements<T>()) {
-    print(res->get_as<T>(0));
-    return exit_ok;
-  }
-  if (!res && code_of(res.error())) {
-    std::cerr << "error: " << describe(res.error()) << '\n';
-    return exit_route_error;
-  }
-  std::cerr << "error: lost the node: "
-            << (res ? std::string{"unexpected answer"}
-                    : sys.render(res.error()))
-            << '\n';
-  return exit_unreachable;
+  int code = exit_ok;
+  if (auto x = ask_for<T>(*node, started, timeout, std::move(msg), code))
+    print(*x);
+  return code;
 }
 
 int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
@@ -833,14 +845,30 @@ int routes(const config::host_port& hp, const std::optional<tls_files>& tls,
     hp, tls, timeout, caf::make_message(list_atom::value), print);
 }
 
+/// `stats`: the routes' metrics, then the peers' (one connection, two
+/// questions).
 int stats(const config::host_port& hp, const std::optional<tls_files>& tls,
           std::chrono::nanoseconds timeout, bool json) {
-  auto print = [&](const std::vector<core::route_stats>& xs) {
-    std::cout << (json ? daemon::stats_json(xs) : daemon::stats_table(xs))
-              << std::flush;
-  };
-  return query<std::vector<core::route_stats>>(
-    hp, tls, timeout, caf::make_message(stats_atom::value), print);
+  auto started = client_clock::now();
+  auto node = connect_node(hp, tls, timeout);
+  int code = exit_ok;
+  auto routes = ask_for<std::vector<core::route_stats>>(
+    *node, started, timeout, caf::make_message(stats_atom::value), code);
+  if (!routes)
+    return code;
+  auto peers = ask_for<std::vector<core::peer_stats>>(
+    *node, started, timeout, caf::make_message(peer_stats_atom::value), code);
+  if (!peers)
+    return code;
+  if (json)
+    std::cout << daemon::node_stats_json(*routes, *peers);
+  else if (peers->empty())
+    std::cout << daemon::stats_table(*routes);
+  else
+    std::cout << daemon::stats_table(*routes) << '\n'
+              << daemon::peers_table(*peers);
+  std::cout << std::flush;
+  return code;
 }
 
 int check_config(const std::string& path) {
@@ -905,7 +933,7 @@ int main(int argc, char** argv) {
   add_tls_options(routes_cmd);
   auto stats_cmd = app.add_subcommand(
     "stats", "show a node's route metrics: requests, errors, p50/p99 "
-             "latency, in flight, restarts");
+             "latency, in flight, restarts; then its peers' calls and bytes");
   stats_cmd->add_option("--connect", connect, "node address HOST:PORT");
   stats_cmd->add_option("--timeout", timeout_text,
                         "how long to wait, connecting included, e.g. 5s");

@@ -63,6 +63,10 @@ namespace switchboard {
 /// connecting peer -> `(name, link)` of the node's side of the new link.
 using hello_atom = caf::atom_constant<caf::atom("sb_hello")>;
 
+/// `(sb_pstats)` request to a node's front door -> `std::vector<peer_stats>`:
+/// calls, replies and bytes each way per peer (see `mesh::peer_stats`).
+using peer_stats_atom = caf::atom_constant<caf::atom("sb_pstats")>;
+
 /// Internal: the mesh tells the registry about itself and the node name.
 using mesh_atom = caf::atom_constant<caf::atom("sb_mesh")>;
 

@@ -43,6 +43,9 @@ void configure_mesh(caf::actor_system_config& cfg, const tls_files* tls) {
   cfg.add_message_type<core::advert>("switchboard::advert");
   cfg.add_message_type<std::vector<core::advert>>(
     "std::vector<switchboard::advert>");
+  cfg.add_message_type<core::peer_stats>("switchboard::peer_stats");
+  cfg.add_message_type<std::vector<core::peer_stats>>(
+    "std::vector<switchboard::peer_stats>");
 }
 
 mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
@@ -70,6 +73,7 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
   insecure_ = opts.insecure;
   shared_ = std::make_shared<detail::mesh_shared>();
   shared_->name = opts.name;
+  shared_->traffic = std::make_shared<detail::traffic_table>();
   // The transport: frames bounded beneath BASP, TLS with identities.
   auto ids = std::make_shared<detail::identity_table>();
   identities_ = ids;
@@ -80,6 +84,7 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
     topts.tls = tls_files{sys_cfg.openssl_certificate, sys_cfg.openssl_key,
                           sys_cfg.openssl_cafile};
   topts.log = opts.log;
+  topts.traffic = shared_->traffic;
   auto transport
     = detail::spawn_transport(router_.system(), std::move(topts), ids);
   if (!transport)
@@ -96,6 +101,7 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
   fd.tls = opts.tls;
   fd.log = opts.log;
   fd.identify = identify;
+  fd.peer_stats = [shared = shared_] { return detail::peer_stats_of(*shared); };
   actor_ = router_.system().spawn(detail::mesh_actor, std::move(opts),
                                   router_.registry(), router_.core()->dir,
                                   shared_, *transport, identify);
@@ -155,6 +161,10 @@ bool mesh::wait_for_route(const std::string& route,
   std::unique_lock<std::mutex> guard{shared_->mtx};
   return shared_->changed.wait_for(
     guard, timeout, [&] { return shared_->reachable.count(route) != 0; });
+}
+
+std::vector<core::peer_stats> mesh::peer_stats() const {
+  return detail::peer_stats_of(*shared_);
 }
 
 const std::string& mesh::name() const {

@@ -13,6 +13,7 @@
 #include <caf/timespan.hpp>
 
 #include "switchboard/core/access_policy.hpp"
+#include "switchboard/core/peer_stats.hpp"
 #include "switchboard/router.hpp"
 
 namespace switchboard {
@@ -132,6 +133,13 @@ public:
 
   /// The peers, sorted by name then address.
   std::vector<peer_info> peers() const;
+
+  /// What went over the links to each peer: one entry per peer name that
+  /// ever connected (up or not) and per configured peer that never did,
+  /// sorted by name then address (see `core::peer_stats`). Reads counters
+  /// the links and the transport keep (no message, any thread); a node
+  /// answers the same to `(sb_pstats)`. See docs/operations.md.
+  std::vector<core::peer_stats> peer_stats() const;
 
   /// Waits at most `timeout` until at least `n` peers are connected.
   bool wait_for_peers(size_t n, caf::timespan timeout) const;

@@ -1,20 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include <caf/node_id.hpp>
-
+#include "mesh/node_ids.hpp"
 #include "switchboard/detail/identity_table.hpp"
 
 using switchboard::detail::identity_table;
-
-namespace {
-
-caf::node_id make_node(uint8_t tag) {
-  caf::node_id::default_data::host_id_type host{};
-  host.fill(tag);
-  return caf::make_node_id(1000u + tag, host);
-}
-
-} // namespace
+using switchboard::test::make_node;
 
 TEST_CASE("identity_table refuses a second subject for a bound node id") {
   identity_table ids;

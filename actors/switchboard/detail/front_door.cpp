@@ -161,6 +161,17 @@ caf::result<caf::message> ask_registry(self_ptr self, Atom what,
   return caf::delegated<caf::message>{};
 }
 
+/// `pstats`: what went over the node's links, for the same parties as
+/// `stats`.
+caf::result<caf::message> peer_stats(self_ptr self) {
+  auto& st = self->state;
+  if (!from_local(self) && !st.cfg.policy->known(identity_of(self)))
+    return refuse(self, "pstats", "may not read the peer metrics");
+  return caf::make_message(st.cfg.peer_stats
+                             ? st.cfg.peer_stats()
+                             : std::vector<core::peer_stats>{});
+}
+
 } // namespace
 
 front_door_actor::front_door_actor(caf::actor_config& cfg,
@@ -227,6 +238,7 @@ caf::behavior front_door_actor::make_behavior() {
       return ask_registry<stats_atom, std::vector<core::route_stats>>(
         self, x, "stats");
     },
+    [self](peer_stats_atom) { return peer_stats(self); },
     [](ping_atom atm) { return atm; },
     [self](reply_atom, uint64_t id, caf::message& value) {
       answer(self, id, std::move(value));

@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/behavior.hpp>
@@ -17,6 +18,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "switchboard/core/access_policy.hpp"
+#include "switchboard/core/peer_stats.hpp"
 
 namespace switchboard::detail {
 
@@ -39,6 +41,8 @@ struct front_door_config {
   bool tls = false;
   /// One line per refusal (rate-limited by the front door).
   std::function<void(const std::string&)> log;
+  /// The node's peers' metrics, for `(sb_pstats)`; empty: none.
+  std::function<std::vector<core::peer_stats>()> peer_stats;
 };
 
 /// The front door's state.
@@ -60,7 +64,8 @@ struct front_door_state {
 /// - `(sb_call, route, args...)` request -> the route's reply or error,
 ///   if the caller's identity may call the route (else `forbidden`)
 /// - `(sb_list)` request -> `std::vector<core::route_info>`, and
-///   `(sb_stats)` request -> `std::vector<core::route_stats>`, for callers
+///   `(sb_stats)` request -> `std::vector<core::route_stats>`, and
+///   `(sb_pstats)` request -> `std::vector<core::peer_stats>`, for callers
 ///   some access rule names (everyone without rules)
 /// - `(sb_hello, name, link)` request -> `(name, link)`: join the mesh, if
 ///   the caller may peer and (under TLS) `name` is its certificate's name

@@ -46,7 +46,8 @@ std::string millis(caf::timespan d) {
 
 link_actor::link_actor(caf::actor_config& cfg, link_config lc)
   : caf::event_based_actor(cfg), cfg_(std::move(lc)) {
-  // nop
+  if (!cfg_.counters)
+    cfg_.counters = std::make_shared<link_counters>();
 }
 
 const char* link_actor::name() const {
@@ -280,6 +281,7 @@ void link_actor::relay_calls(std::vector<wire_request>& xs) {
 }
 
 void link_actor::take_replies(std::vector<wire_reply>& xs) {
+  link_counters::add(cfg_.counters->replies_in, xs.size());
   // Answers to relayed calls go back to their link in one batch each.
   std::vector<std::pair<caf::strong_actor_ptr, std::vector<wire_reply>>> back;
   for (auto& x : xs) {
@@ -309,6 +311,7 @@ void link_actor::take_replies(std::vector<wire_reply>& xs) {
 }
 
 void link_actor::take_requests(std::vector<wire_request>& xs) {
+  link_counters::add(cfg_.counters->calls_in, xs.size());
   // Each call counts until its reply goes back (`reply_to_peer`).
   peer_in_flight_ += static_cast<int64_t>(xs.size());
   auto registry = caf::actor_cast<caf::abstract_actor*>(cfg_.registry);
@@ -435,12 +438,14 @@ void link_actor::flush() {
   if (!cfg_.peer)
     return;
   if (!out_requests_.empty()) {
+    link_counters::add(cfg_.counters->calls_out, out_requests_.size());
     send(cfg_.peer, requests_atom::value, std::move(out_requests_));
     out_requests_ = {};
     out_request_bytes_ = 0;
     last_sent_ = clock::now();
   }
   if (!out_replies_.empty()) {
+    link_counters::add(cfg_.counters->replies_out, out_replies_.size());
     send(cfg_.peer, replies_atom::value, std::move(out_replies_));
     out_replies_ = {};
     out_reply_bytes_ = 0;

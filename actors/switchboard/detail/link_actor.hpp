@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 
 #include "switchboard/core/mesh_table.hpp"
 #include "switchboard/core/pending_table.hpp"
+#include "switchboard/detail/link_counters.hpp"
 #include "switchboard/detail/mesh_protocol.hpp"
 #include "switchboard/detail/route_state.hpp"
 
@@ -34,6 +36,9 @@ struct link_config {
   size_t max_batch_bytes = 4 * 1024 * 1024;
   int64_t link_max_in_flight = 10000;
   size_t max_advert_routes = 100000;
+  /// Where the link counts the calls and replies it sends and takes (the
+  /// link is their only writer). Null: a fresh set of its own.
+  std::shared_ptr<link_counters> counters;
 };
 
 /// This node's end of the connection to one peer. Both ends are links:

@@ -160,6 +160,8 @@ uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
   lc.max_batch_bytes = st.opts.max_batch_bytes;
   lc.link_max_in_flight = st.opts.link_max_in_flight;
   lc.max_advert_routes = st.opts.max_advert_routes;
+  auto counters = std::make_shared<link_counters>();
+  lc.counters = counters;
   auto handle = self->spawn<link_actor>(std::move(lc));
   self->monitor(handle);
   auto id = st.next_link_id++;
@@ -168,8 +170,37 @@ uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
   info.handle = std::move(handle);
   info.peer = std::move(peer_name);
   info.target = target;
+  info.counters = std::move(counters);
   st.links.emplace(id, std::move(info));
   return id;
+}
+
+/// A link to `l.peer` came up: its counts and bytes count for that name.
+void count_link_up(self_ptr self, const mesh_state::link_info& l) {
+  auto& st = self->state;
+  if (st.shared->traffic)
+    st.shared->traffic->claim(l.peer_node, l.peer);
+  std::lock_guard<std::mutex> guard{st.shared->mtx};
+  auto& record = st.shared->records[l.peer];
+  ++record.totals.connects;
+  if (l.target >= 0)
+    record.totals.address = address_of(st.targets[l.target]);
+  record.live.push_back(l.counters);
+}
+
+/// A link that was up is gone: its final counts join the name's totals.
+void count_link_down(self_ptr self, const mesh_state::link_info& l) {
+  auto& st = self->state;
+  {
+    std::lock_guard<std::mutex> guard{st.shared->mtx};
+    auto& record = st.shared->records[l.peer];
+    auto& live = record.live;
+    live.erase(std::remove(live.begin(), live.end(), l.counters), live.end());
+    // The link has stopped: these counts are final.
+    l.counters->add_to(record.totals);
+  }
+  if (st.shared->traffic)
+    st.shared->traffic->release(l.peer_node);
 }
 
 /// Completes a handshake: the peer counts as connected (and `line` is
@@ -178,6 +209,7 @@ void link_up(self_ptr self, uint64_t id, const std::string& line) {
   auto& st = self->state;
   auto& l = st.links.at(id);
   l.up = true;
+  count_link_up(self, l);
   publish_shared(self);
   log(self, line);
   st.table->set_link(id, l.peer, std::move(l.early));
@@ -330,6 +362,35 @@ void attempt(self_ptr self, size_t index) {
 
 } // namespace
 
+std::vector<core::peer_stats> peer_stats_of(mesh_shared& shared) {
+  std::vector<core::peer_stats> result;
+  {
+    std::lock_guard<std::mutex> guard{shared.mtx};
+    // Configured peers that never connected have no name yet.
+    for (auto& p : shared.peers)
+      if (p.name.empty())
+        result.push_back(core::peer_stats{{}, p.address, false});
+    for (auto& [name, record] : shared.records) {
+      auto x = record.totals;
+      x.name = name;
+      x.up = !record.live.empty();
+      for (auto& c : record.live)
+        c->add_to(x);
+      result.push_back(std::move(x));
+    }
+  }
+  if (shared.traffic)
+    for (auto& x : result) {
+      auto bytes = shared.traffic->bytes_of(x.name);
+      x.bytes_in = bytes.in;
+      x.bytes_out = bytes.out;
+    }
+  std::sort(result.begin(), result.end(), [](auto& x, auto& y) {
+    return std::tie(x.name, x.address) < std::tie(y.name, y.address);
+  });
+  return result;
+}
+
 caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
                          mesh_options opts, caf::actor registry,
                          std::shared_ptr<directory_cell> dir,
@@ -369,6 +430,8 @@ caf::behavior mesh_actor(caf::stateful_actor<mesh_state>* self,
     auto l = std::move(st.links.at(id));
     st.links.erase(id);
     st.table->drop_link(id);
+    if (l.up)
+      count_link_down(self, l);
     if (l.target >= 0) {
       auto index = static_cast<size_t>(l.target);
       auto& t = st.targets[index];

@@ -19,11 +19,23 @@
 #include <caf/stateful_actor.hpp>
 
 #include "switchboard/core/mesh_table.hpp"
+#include "switchboard/core/peer_stats.hpp"
 #include "switchboard/detail/front_door.hpp"
+#include "switchboard/detail/link_counters.hpp"
 #include "switchboard/detail/route_state.hpp"
+#include "switchboard/detail/traffic_table.hpp"
 #include "switchboard/mesh.hpp"
 
 namespace switchboard::detail {
+
+/// The links one peer name had, for `mesh::peer_stats`.
+struct peer_record {
+  /// Address, connects, and the calls and replies of the links that ended
+  /// (name, up and bytes are filled in when read).
+  core::peer_stats totals;
+  /// The counters of the peer's links that are up.
+  std::vector<std::shared_ptr<const link_counters>> live;
+};
 
 /// What the mesh actor publishes for the blocking `mesh` API.
 struct mesh_shared {
@@ -32,7 +44,14 @@ struct mesh_shared {
   std::vector<peer_info> peers;
   std::set<std::string> reachable;
   std::string name;
+  /// Every peer name that ever had a link up.
+  std::map<std::string, peer_record> records;
+  /// Bytes per peer name (the transport writes the counts).
+  std::shared_ptr<traffic_table> traffic;
 };
+
+/// Each peer's metrics from `shared` (see `mesh::peer_stats`). Any thread.
+std::vector<core::peer_stats> peer_stats_of(mesh_shared& shared);
 
 /// The mesh actor's state (see mesh_actor).
 struct mesh_state {
@@ -49,6 +68,8 @@ struct mesh_state {
     std::vector<core::advert> early;
     /// What this node last advertised on the link.
     std::vector<core::advert> sent;
+    /// What the link sent and took (the link writes them).
+    std::shared_ptr<link_counters> counters;
   };
 
   /// A peer this node connects to (and reconnects to).

@@ -41,6 +41,7 @@ struct transport_shared {
   uint64_t max_frame;
   std::shared_ptr<tls_context> tls;
   std::shared_ptr<identity_table> ids;
+  std::shared_ptr<traffic_table> traffic;
   std::function<void(const std::string&)> log;
   std::function<void(int)> on_accept;
 
@@ -62,7 +63,8 @@ std::string peer_of(native_socket fd) {
 // -- one connection ----------------------------------------------------------
 
 /// The transport's state of one connection: its frame guard, its TLS
-/// session (if any) and the node id it bound in the identity table.
+/// session (if any), the node id it bound in the identity table and its
+/// byte counts.
 class connection {
 public:
   connection(std::shared_ptr<const transport_shared> shared, native_socket fd,
@@ -75,6 +77,8 @@ public:
   ~connection() {
     if (bound_)
       shared_->ids->unbind(*bound_);
+    if (counted_)
+      shared_->traffic->detach(*counted_, &bytes_);
   }
 
   connection(const connection&) = delete;
@@ -83,18 +87,23 @@ public:
   rw_state read_some(size_t& result, void* buf, size_t len) {
     auto st = tls_ ? tls_->read_some(result, buf, len)
                    : caf::policy::tcp::read_some(result, fd_, buf, len);
-    if (st == rw_state::success && result > 0
-        && !guard_.consume(static_cast<const char*>(buf), result)) {
-      report_refusal();
-      result = 0;
-      return rw_state::failure;
+    if (st == rw_state::success && result > 0) {
+      bytes_.add_in(result);
+      if (!guard_.consume(static_cast<const char*>(buf), result)) {
+        report_refusal();
+        result = 0;
+        return rw_state::failure;
+      }
     }
     return st;
   }
 
   rw_state write_some(size_t& result, const void* buf, size_t len) {
-    return tls_ ? tls_->write_some(result, buf, len)
-                : caf::policy::tcp::write_some(result, fd_, buf, len);
+    auto st = tls_ ? tls_->write_some(result, buf, len)
+                   : caf::policy::tcp::write_some(result, fd_, buf, len);
+    if (st == rw_state::success)
+      bytes_.add_out(result);
+    return st;
   }
 
   bool must_read_more(size_t threshold) const {
@@ -106,28 +115,45 @@ public:
   }
 
 private:
+  bool binds_identity() const {
+    return tls_ && shared_->ids;
+  }
+
   frame_guard::handshake_callback handshake_callback() {
-    if (!tls_ || !shared_->ids)
+    if (!binds_identity() && !shared_->traffic)
       return nullptr;
     return [this](uint8_t, const std::vector<char>& payload) {
       return on_handshake(payload);
     };
   }
 
-  /// Binds the node id a BASP handshake names to the TLS peer's subject.
-  /// Fails closed: no readable node id, no subject, or a conflict refuses.
+  /// Learns the node id a BASP handshake names: binds it to the TLS peer's
+  /// subject and attaches the byte counts under it. Binding fails closed:
+  /// no readable node id, no subject, or a conflict refuses. Without TLS a
+  /// handshake without a readable node id is left to CAF (and not counted).
   bool on_handshake(const std::vector<char>& payload) {
     caf::binary_deserializer source{*shared_->sys, payload.data(),
                                     payload.size()};
     caf::node_id node;
     if (auto err = source(node)) {
       conflict_ = "handshake carries no readable node id";
-      return false;
+      return !binds_identity();
     }
     if (!node) {
       conflict_ = "handshake names no node";
-      return false;
+      return !binds_identity();
     }
+    if (binds_identity() && !bind_identity(node))
+      return false;
+    if (shared_->traffic && !counted_) {
+      shared_->traffic->attach(node, &bytes_);
+      counted_ = node;
+    }
+    return true;
+  }
+
+  /// Binds `node` to the TLS peer's subject (see `on_handshake`).
+  bool bind_identity(const caf::node_id& node) {
     if (bound_) {
       if (*bound_ == node)
         return true;
@@ -182,6 +208,9 @@ private:
   frame_guard guard_;
   std::optional<caf::node_id> bound_;
   std::string conflict_;
+  connection_bytes bytes_;
+  /// The node `bytes_` is attached under in the traffic table.
+  std::optional<caf::node_id> counted_;
 };
 
 /// Makes the transport's state for a connection on `fd`; nullptr when its
@@ -464,6 +493,7 @@ spawn_transport(caf::actor_system& sys, transport_options opts,
   shared->ids = ids ? std::move(ids) : std::make_shared<identity_table>();
   shared->log = std::move(opts.log);
   shared->on_accept = std::move(opts.on_accept);
+  shared->traffic = std::move(opts.traffic);
   if (opts.tls) {
     std::string error;
     shared->tls = tls_context::make(opts.tls->certificate, opts.tls->key,

@@ -14,6 +14,7 @@
 
 #include "switchboard/detail/fd_rotation.hpp"
 #include "switchboard/detail/identity_table.hpp"
+#include "switchboard/detail/traffic_table.hpp"
 #include "switchboard/mesh.hpp"
 
 namespace switchboard::detail {
@@ -37,6 +38,11 @@ struct transport_options {
   /// of each accepted connection, which is also its CAF connection handle id.
   /// May be empty.
   std::function<void(int)> on_accept;
+
+  /// When set, every connection counts the bytes it reads and writes and
+  /// attaches its counters here under the node id of its BASP handshake
+  /// (see `traffic_table`).
+  std::shared_ptr<traffic_table> traffic;
 };
 
 /// Spawns the node's transport: an actor speaking CAF's `middleman_actor`
@@ -50,6 +56,8 @@ struct transport_options {
 ///   naming the peer and the size);
 /// - gets a fresh fd number (`rotate_fd`), so CAF never reuses the handle of
 ///   a connection it is still cleaning up;
+/// - with `opts.traffic`, counts its BASP bytes each way (before TLS) and
+///   attaches the counts under the node id its BASP handshake names;
 /// - with `opts.tls`, runs TLS with mutual authentication (a peer without a
 ///   certificate from the CA fails the handshake) and binds the peer's
 ///   node id, taken from its BASP handshake, to its certificate's subject

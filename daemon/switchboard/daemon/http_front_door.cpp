@@ -234,10 +234,9 @@ struct http_front_door::impl {
   void metrics(const httplib::Request& req, httplib::Response& res) {
     if (!may_read(req, res, "the metrics"))
       return;
-    std::vector<peer_status> peers;
+    std::vector<core::peer_stats> peers;
     if (net != nullptr)
-      for (auto& p : net->peers())
-        peers.push_back({p.name.empty() ? p.address : p.name, p.connected});
+      peers = net->peer_stats();
     res.set_content(prometheus(sb.stats(), peers, read_process()),
                     "text/plain; version=0.0.4");
   }

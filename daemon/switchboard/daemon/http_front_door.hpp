@@ -44,7 +44,7 @@ struct http_settings {
 
 class http_front_door {
 public:
-  /// `net` (may be null) reports the peers for `switchboard_peer_up`.
+  /// `net` (may be null) reports the peers for `switchboard_peer_*`.
   http_front_door(caf::actor_system& sys, router_ref sb, const mesh* net,
                   http_settings settings);
 

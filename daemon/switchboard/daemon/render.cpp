@@ -138,6 +138,58 @@ std::string stats_table(const std::vector<core::route_stats>& xs) {
   return out;
 }
 
+std::string peer_label(const core::peer_stats& x) {
+  return x.name.empty() ? x.address : x.name;
+}
+
+std::string peers_json(const std::vector<core::peer_stats>& xs) {
+  std::ostringstream out;
+  auto pair = [&](const char* key, uint64_t in, uint64_t out_count) {
+    out << ", \"" << key << "\": {\"in\": " << in
+        << ", \"out\": " << out_count << "}";
+  };
+  out << "[";
+  for (size_t i = 0; i < xs.size(); ++i) {
+    auto& x = xs[i];
+    out << (i == 0 ? "" : ",") << "\n  {\"name\": \"" << json_escape(x.name)
+        << "\", \"address\": \"" << json_escape(x.address)
+        << "\", \"up\": " << (x.up ? "true" : "false")
+        << ", \"connects\": " << x.connects;
+    pair("calls", x.calls_in, x.calls_out);
+    pair("replies", x.replies_in, x.replies_out);
+    pair("bytes", x.bytes_in, x.bytes_out);
+    out << "}";
+  }
+  out << (xs.empty() ? "]" : "\n]");
+  return out.str();
+}
+
+std::string node_stats_json(const std::vector<core::route_stats>& routes,
+                            const std::vector<core::peer_stats>& peers) {
+  auto routes_text = stats_json(routes);
+  routes_text.pop_back(); // its final newline
+  return "{\"routes\": " + routes_text + ",\n\"peers\": " + peers_json(peers)
+         + "}\n";
+}
+
+std::string peers_table(const std::vector<core::peer_stats>& xs) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof(line), "%-24s %-4s %8s %10s %10s %12s %12s\n",
+                "PEER", "UP", "CONNECTS", "CALLS_OUT", "CALLS_IN",
+                "BYTES_OUT", "BYTES_IN");
+  out += line;
+  for (auto& x : xs) {
+    std::snprintf(line, sizeof(line),
+                  "%-24s %-4s %8" PRIu64 " %10" PRIu64 " %10" PRIu64
+                  " %12" PRIu64 " %12" PRIu64 "\n",
+                  peer_label(x).c_str(), x.up ? "yes" : "no", x.connects,
+                  x.calls_out, x.calls_in, x.bytes_out, x.bytes_in);
+    out += line;
+  }
+  return out;
+}
+
 process_basics read_process() {
   process_basics result;
   {
@@ -183,7 +235,7 @@ process_basics read_process() {
 }
 
 std::string prometheus(const std::vector<core::route_stats>& routes,
-                       const std::vector<peer_status>& peers,
+                       const std::vector<core::peer_stats>& peers,
                        const process_basics& process) {
   std::string out;
   out.reserve(256 + routes.size() * 2048);
@@ -239,8 +291,40 @@ std::string prometheus(const std::vector<core::route_stats>& routes,
          "is up (1) or down (0).\n"
          "# TYPE switchboard_peer_up gauge\n";
   for (auto& p : peers)
-    out += "switchboard_peer_up{peer=\"" + label(p.name) + "\"} "
+    out += "switchboard_peer_up{peer=\"" + label(peer_label(p)) + "\"} "
            + (p.up ? "1" : "0") + "\n";
+  out += "# HELP switchboard_peer_connects_total Times a link to a peer came "
+         "up.\n"
+         "# TYPE switchboard_peer_connects_total counter\n";
+  for (auto& p : peers)
+    out += "switchboard_peer_connects_total{peer=\"" + label(peer_label(p))
+           + "\"} " + std::to_string(p.connects) + "\n";
+  // One counter per direction: `in` from the peer, `out` to it.
+  auto each_way = [&](const char* metric, const char* help, auto in,
+                      auto out_count) {
+    out += std::string{"# HELP "} + metric + " " + help + "\n# TYPE " + metric
+           + " counter\n";
+    for (auto& p : peers) {
+      auto prefix = std::string{metric} + "{peer=\"" + label(peer_label(p))
+                    + "\",direction=\"";
+      out += prefix + "in\"} " + std::to_string(in(p)) + "\n";
+      out += prefix + "out\"} " + std::to_string(out_count(p)) + "\n";
+    }
+  };
+  each_way(
+    "switchboard_peer_calls_total",
+    "Requests received from (in) and sent to (out) a peer over its links.",
+    [](auto& p) { return p.calls_in; }, [](auto& p) { return p.calls_out; });
+  each_way(
+    "switchboard_peer_replies_total",
+    "Replies received from (in) and sent to (out) a peer over its links.",
+    [](auto& p) { return p.replies_in; },
+    [](auto& p) { return p.replies_out; });
+  each_way("switchboard_peer_bytes_total",
+           "BASP bytes read from (in) and written to (out) a peer's "
+           "connections, before TLS.",
+           [](auto& p) { return p.bytes_in; },
+           [](auto& p) { return p.bytes_out; });
   char buf[64];
   out += "# HELP process_resident_memory_bytes Resident memory size in "
          "bytes.\n# TYPE process_resident_memory_bytes gauge\n";

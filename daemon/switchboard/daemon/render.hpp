@@ -1,13 +1,14 @@
 #pragma once
 
 // What the daemon shows of a node, as text: the JSON of `routes --json`
-// and `stats --json` (also served by the HTTP front door), the table of
+// (also served by the HTTP front door) and `stats --json`, the tables of
 // `stats`, and the Prometheus exposition of `GET /metrics`.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "switchboard/core/peer_stats.hpp"
 #include "switchboard/core/route_info.hpp"
 #include "switchboard/core/route_metrics.hpp"
 
@@ -28,11 +29,20 @@ std::string stats_json(const std::vector<core::route_stats>& xs);
 /// The metrics as a table for people (`stats`).
 std::string stats_table(const std::vector<core::route_stats>& xs);
 
-/// Whether a peer of the node is connected (for `switchboard_peer_up`).
-struct peer_status {
-  std::string name;
-  bool up = false;
-};
+/// The peers' metrics as a JSON array, one object per peer: name, address,
+/// up, connects, and calls, replies and bytes, each as `{"in": N, "out": N}`.
+std::string peers_json(const std::vector<core::peer_stats>& xs);
+
+/// `stats --json`: `{"routes": stats_json, "peers": peers_json}`.
+std::string node_stats_json(const std::vector<core::route_stats>& routes,
+                            const std::vector<core::peer_stats>& peers);
+
+/// The peers' metrics as a table for people (`stats`, after the routes).
+std::string peers_table(const std::vector<core::peer_stats>& xs);
+
+/// A peer's name in tables and labels: its node name, or its address
+/// before it ever connected.
+std::string peer_label(const core::peer_stats& x);
 
 /// Process figures for the `process_*` metrics (read by `read_process`).
 struct process_basics {
@@ -49,10 +59,14 @@ process_basics read_process();
 /// `switchboard_requests_total{route,outcome}`,
 /// `switchboard_request_duration_seconds` (histogram, per route),
 /// `switchboard_in_flight{route}`, `switchboard_worker_restarts_total{route}`,
-/// `switchboard_peer_up{peer}` and `process_resident_memory_bytes`,
-/// `process_open_fds`, `process_start_time_seconds`.
+/// `switchboard_peer_up{peer}`, `switchboard_peer_connects_total{peer}`,
+/// `switchboard_peer_calls_total{peer,direction}`,
+/// `switchboard_peer_replies_total{peer,direction}`,
+/// `switchboard_peer_bytes_total{peer,direction}` and
+/// `process_resident_memory_bytes`, `process_open_fds`,
+/// `process_start_time_seconds`.
 std::string prometheus(const std::vector<core::route_stats>& routes,
-                       const std::vector<peer_status>& peers,
+                       const std::vector<core::peer_stats>& peers,
                        const process_basics& process);
 
 } // namespace switchboard::daemon
