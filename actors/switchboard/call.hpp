@@ -116,10 +116,15 @@ caf::message pack(Ts&&... xs) {
 /// context: `on_value` with the reply's values (its parameter types are
 /// checked against the reply; a mismatch goes to `on_error` as
 /// `bad_request`), or `on_error` with a switchboard error. Nothing is sent
-/// until `then`. The caller must be an event-based actor: replies and
-/// deadline ticks reach it as ordinary messages that the library handles
-/// in the actor's default handler (installed on its first call), so do not
-/// replace that handler in calling actors. Outstanding calls cost O(1) each
+/// until `then`. The caller is an event-based actor (blocking actors use
+/// `blocking_call_request`): replies and deadline ticks reach it as
+/// ordinary messages `(sb_reply, ...)` / `(sb_tick, ...)`. On its first
+/// call the library wraps the actor's default handler: replies and ticks
+/// are taken first, every other unmatched message goes to the handler the
+/// actor had (a handler of its own, `caf::skip`, or CAF's print-and-drop).
+/// So set the actor's own default handler before its first call; one set
+/// later replaces the wrapper, and the calls then in flight lose their
+/// answers. Outstanding calls cost O(1) each
 /// however many are in flight. A request refers to the router or handle it
 /// came from: call `then` before that goes away, and only once. A request
 /// dropped without `then` sends nothing, so discarding one is a compiler

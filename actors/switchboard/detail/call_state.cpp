@@ -1,7 +1,5 @@
 #include "switchboard/detail/call_state.hpp"
 
-#include <mutex>
-#include <unordered_map>
 
 #include <caf/actor_cast.hpp>
 #include <caf/blocking_actor.hpp>
@@ -22,22 +20,37 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 
-/// Every live caller's state, by control block. The per-thread cache in
-/// `call_state::of` makes the lock rare: an actor runs on one thread at a
-/// time and usually makes many calls in a row.
-struct state_map {
-  std::mutex mtx;
-  std::unordered_map<caf::actor_control_block*, std::shared_ptr<call_state>>
-    states;
+/// The default handler the library installs in a calling actor: it takes
+/// replies and deadline ticks, and passes every other message to the
+/// handler the actor had before (CAF's `print_and_drop` if none). It also
+/// holds the actor's call state, so `call_state::of` finds it there: no
+/// process-wide table, no lock.
+struct reply_taker {
+  std::shared_ptr<call_state> st;
+  caf::scheduled_actor::default_handler previous;
+
+  caf::result<caf::message> operator()(caf::scheduled_actor* self,
+                                       caf::message_view& x) {
+    // "Delegated": nothing to answer, and CAF skips building a response
+    // promise for the (asynchronous) reply message.
+    if (st->handle(x))
+      return caf::delegated<caf::message>{};
+    if (previous)
+      return previous(self, x);
+    return caf::print_and_drop(self, x);
+  }
 };
 
-state_map& states() {
-  static state_map instance;
-  return instance;
-}
+/// Reaches the protected `scheduled_actor::default_handler_`: naming it
+/// through a derived class yields a plain pointer to the base's member.
+struct handler_access : caf::scheduled_actor {
+  static constexpr auto member = &handler_access::default_handler_;
+};
 
-thread_local caf::actor_control_block* cached_key = nullptr;
-thread_local std::shared_ptr<call_state> cached_state;
+caf::scheduled_actor::default_handler& default_handler_of(
+  caf::scheduled_actor* self) {
+  return self->*handler_access::member;
+}
 
 } // namespace
 
@@ -46,44 +59,23 @@ call_state::call_state(caf::scheduled_actor* self) : self_(self) {
 }
 
 call_state& call_state::of(caf::scheduled_actor* self) {
-  auto key = self->ctrl();
-  if (cached_key == key && cached_state->alive.load(std::memory_order_relaxed))
-    return *cached_state;
-  auto& m = states();
-  std::shared_ptr<call_state> st;
-  {
-    std::lock_guard<std::mutex> guard{m.mtx};
-    auto& slot = m.states[key];
-    if (!slot || !slot->alive.load()) {
-      slot = std::make_shared<call_state>(self);
-      st = slot;
-      std::weak_ptr<call_state> weak = st;
-      self->set_default_handler(
-        [st](caf::scheduled_actor* ptr,
-             caf::message_view& x) -> caf::result<caf::message> {
-          // "Delegated": nothing to answer, and CAF skips building a
-          // response promise for the (asynchronous) reply message.
-          if (st->handle(x))
-            return caf::delegated<caf::message>{};
-          return caf::print_and_drop(ptr, x);
-        });
-      self->attach_functor([key, weak] {
-        // Drop the continuations (and what they captured) with the actor,
-        // not whenever this thread's cache moves on.
-        if (auto ptr = weak.lock())
-          ptr->close();
-        auto& m = states();
-        std::lock_guard<std::mutex> guard{m.mtx};
-        auto i = m.states.find(key);
-        if (i != m.states.end() && i->second == weak.lock())
-          m.states.erase(i);
-      });
-    } else {
-      st = slot;
-    }
-  }
-  cached_key = key;
-  cached_state = st;
+  auto& handler = default_handler_of(self);
+  if (auto taker = handler.target<reply_taker>();
+      taker != nullptr && taker->st->alive.load(std::memory_order_relaxed))
+    return *taker->st;
+  auto st = std::make_shared<call_state>(self);
+  std::weak_ptr<call_state> weak = st;
+  // Chain to whatever handler the actor has (a dead call state's taker
+  // passes on its own predecessor).
+  caf::scheduled_actor::default_handler previous = std::move(handler);
+  if (auto old = previous.target<reply_taker>())
+    previous = std::move(old->previous);
+  handler = reply_taker{st, std::move(previous)};
+  // Drop the continuations (and what they captured) with the actor.
+  self->attach_functor([weak] {
+    if (auto ptr = weak.lock())
+      ptr->close();
+  });
   return *st;
 }
 

@@ -1,0 +1,87 @@
+#include <catch2/catch.hpp>
+
+// What calling a route leaves of the calling actor's own default handler:
+// the library takes its replies and ticks first and passes every other
+// unmatched message on to the handler the actor had.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/send.hpp>
+
+#include "fixture.hpp"
+
+using namespace switchboard;
+using namespace switchboard::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct seen {
+  std::vector<int32_t> values;
+  std::vector<std::string> unmatched;
+};
+
+using seen_ptr = std::shared_ptr<seen>;
+
+} // namespace
+
+TEST_CASE("an actor's own default handler still gets its unmatched "
+          "messages after it calls routes, and the calls get their replies") {
+  fixture f;
+  REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }));
+  auto s = std::make_shared<seen>();
+  auto ref = f.sb->ref();
+  auto caller = f.sys->spawn([=](caf::event_based_actor* self) {
+    self->set_default_handler(
+      [s](caf::scheduled_actor*,
+          caf::message_view& x) -> caf::result<caf::message> {
+        s->unmatched.push_back(caf::to_string(x.content()));
+        return caf::message{};
+      });
+    for (int32_t i = 1; i <= 3; ++i)
+      ref.call(self, "sq", i).then(
+        [s](int32_t y) { s->values.push_back(y); }, [](caf::error&) {});
+    return caf::behavior{[](int8_t) {}};
+  });
+  f.run();
+  caf::anon_send(caller, std::string{"for the user"});
+  f.run();
+  CHECK(s->values == std::vector<int32_t>{1, 4, 9});
+  REQUIRE(s->unmatched.size() == 1);
+  CHECK(s->unmatched[0].find("for the user") != std::string::npos);
+  // Later calls find the same state through the handler.
+  caf::anon_send(caller, std::string{"again"});
+  f.run();
+  CHECK(s->unmatched.size() == 2);
+  caf::anon_send_exit(caller, caf::exit_reason::user_shutdown);
+  f.run();
+}
+
+TEST_CASE("an actor that skips unmatched messages keeps them for a later "
+          "behavior while its calls get their replies") {
+  fixture f;
+  REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }));
+  auto s = std::make_shared<seen>();
+  auto ref = f.sb->ref();
+  auto caller = f.sys->spawn([=](caf::event_based_actor* self) {
+    self->set_default_handler(caf::skip);
+    ref.call(self, "sq", int32_t{5}).then(
+      [s, self](int32_t y) {
+        s->values.push_back(y);
+        // Now take what was skipped.
+        self->become([s](const std::string& x) {
+          s->unmatched.push_back(x);
+        });
+      },
+      [](caf::error&) {});
+    return caf::behavior{[](int8_t) {}};
+  });
+  caf::anon_send(caller, std::string{"kept"});
+  f.run();
+  CHECK(s->values == std::vector<int32_t>{25});
+  CHECK(s->unmatched == std::vector<std::string>{"kept"});
+  caf::anon_send_exit(caller, caf::exit_reason::user_shutdown);
+  f.run();
+}
