@@ -32,13 +32,15 @@ struct blocking_fixture {
     core::route_options opts;
     opts.workers = 2;
     opts.timeout = 10s;
-    REQUIRE(!sb->add("sq", [](int32_t x) { return x * x; }, opts));
+    REQUIRE(!sb->add(
+      "sq", [](int32_t x) { return x * x; }, opts));
     // Answers after the delay its argument names, in milliseconds.
-    REQUIRE(!sb->add("slow",
-                     [](responder<int32_t> r, int32_t ms) {
-                       r.deliver_after(std::chrono::milliseconds{ms}, ms);
-                     },
-                     opts));
+    REQUIRE(!sb->add(
+      "slow",
+      [](responder<int32_t> r, int32_t ms) {
+        r.deliver_after(std::chrono::milliseconds{ms}, ms);
+      },
+      opts));
   }
 
   ~blocking_fixture() {
@@ -119,13 +121,14 @@ TEST_CASE_METHOD(blocking_fixture, "a blocking call gets no_such_route for "
   CHECK(missing.runs == 1);
   CHECK(missing.code == error_code::no_such_route);
   outcome wrong;
-  sb->ref().call(self, "sq", int32_t{3}).receive(
-    [&](const std::string&) { ++wrong.runs; },
-    [&](caf::error& err) {
-      ++wrong.runs;
-      wrong.code = code_of(err);
-      wrong.message = describe(err);
-    });
+  sb->ref()
+    .call(self, "sq", int32_t{3})
+    .receive([&](const std::string&) { ++wrong.runs; },
+             [&](caf::error& err) {
+               ++wrong.runs;
+               wrong.code = code_of(err);
+               wrong.message = describe(err);
+             });
   CHECK(wrong.runs == 1);
   CHECK(wrong.code == error_code::bad_request);
   CHECK(wrong.message.find("route 'sq'") != std::string::npos);

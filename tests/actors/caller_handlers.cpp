@@ -4,6 +4,8 @@
 // the library takes its replies and ticks first and passes every other
 // unmatched message on to the handler the actor had.
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,8 +43,8 @@ TEST_CASE("an actor's own default handler still gets its unmatched "
         return caf::message{};
       });
     for (int32_t i = 1; i <= 3; ++i)
-      ref.call(self, "sq", i).then(
-        [s](int32_t y) { s->values.push_back(y); }, [](caf::error&) {});
+      ref.call(self, "sq", i)
+        .then([s](int32_t y) { s->values.push_back(y); }, [](caf::error&) {});
     return caf::behavior{[](int8_t) {}};
   });
   f.run();
@@ -67,21 +69,65 @@ TEST_CASE("an actor that skips unmatched messages keeps them for a later "
   auto ref = f.sb->ref();
   auto caller = f.sys->spawn([=](caf::event_based_actor* self) {
     self->set_default_handler(caf::skip);
-    ref.call(self, "sq", int32_t{5}).then(
-      [s, self](int32_t y) {
-        s->values.push_back(y);
-        // Now take what was skipped.
-        self->become([s](const std::string& x) {
-          s->unmatched.push_back(x);
-        });
-      },
-      [](caf::error&) {});
+    ref.call(self, "sq", int32_t{5})
+      .then(
+        [s, self](int32_t y) {
+          s->values.push_back(y);
+          // Now take what was skipped.
+          self->become(
+            [s](const std::string& x) { s->unmatched.push_back(x); });
+        },
+        [](caf::error&) {});
     return caf::behavior{[](int8_t) {}};
   });
   caf::anon_send(caller, std::string{"kept"});
   f.run();
   CHECK(s->values == std::vector<int32_t>{25});
   CHECK(s->unmatched == std::vector<std::string>{"kept"});
+  caf::anon_send_exit(caller, caf::exit_reason::user_shutdown);
+  f.run();
+}
+
+TEST_CASE("calls made from a reply's continuation are answered like the "
+          "first, and a user's default handler keeps working meanwhile") {
+  // CAF moves the default handler out of the actor while it runs it: a
+  // call from inside it must still find the actor's calls in flight.
+  fixture f;
+  REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }));
+  auto s = std::make_shared<seen>();
+  auto ref = f.sb->ref();
+  auto caller = f.sys->spawn([=](caf::event_based_actor* self) {
+    self->set_default_handler(
+      [s](caf::scheduled_actor*,
+          caf::message_view& x) -> caf::result<caf::message> {
+        s->unmatched.push_back(caf::to_string(x.content()));
+        return caf::message{};
+      });
+    auto next = std::make_shared<std::function<void(int32_t)>>();
+    *next = [=](int32_t i) {
+      // Two in flight at each step: the earlier one must not be lost.
+      ref.call(self, "sq", i)
+        .then(
+          [=](int32_t y) {
+            s->values.push_back(y);
+            if (i < 5)
+              (*next)(i + 1);
+            else
+              *next = nullptr;
+          },
+          [](caf::error&) {});
+    };
+    (*next)(1);
+    ref.call(self, "sq", int32_t{10})
+      .then([s](int32_t y) { s->values.push_back(y); }, [](caf::error&) {});
+    return caf::behavior{[](int8_t) {}};
+  });
+  f.run();
+  std::sort(s->values.begin(), s->values.end());
+  CHECK(s->values == std::vector<int32_t>{1, 4, 9, 16, 25, 100});
+  caf::anon_send(caller, std::string{"still mine"});
+  f.run();
+  CHECK(s->unmatched.size() == 1);
   caf::anon_send_exit(caller, caf::exit_reason::user_shutdown);
   f.run();
 }

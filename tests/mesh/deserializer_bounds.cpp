@@ -86,8 +86,9 @@ T round_trip(const T& x) {
 
 } // namespace
 
-TEST_CASE_METHOD(mesh_system, "a sequence size larger than the bytes that follow is refused "
-          "before anything is allocated") {
+TEST_CASE_METHOD(mesh_system,
+                 "a sequence size larger than the bytes that follow is refused "
+                 "before anything is allocated") {
   // 0xFFFFFFFF as a varint, then two bytes.
   auto buf = bytes({0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 'a', 'b'});
   caf::binary_deserializer source{sys(), buf};
@@ -96,15 +97,18 @@ TEST_CASE_METHOD(mesh_system, "a sequence size larger than the bytes that follow
   CHECK(n == 42);
 }
 
-TEST_CASE_METHOD(mesh_system, "a sequence size whose varint runs past five bytes is refused") {
+TEST_CASE_METHOD(
+  mesh_system, "a sequence size whose varint runs past five bytes is refused") {
   auto buf = bytes({0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 'a'});
   caf::binary_deserializer source{sys(), buf};
   size_t n = 0;
   CHECK(source.begin_sequence(n) == caf::sec::invalid_argument);
 }
 
-TEST_CASE_METHOD(mesh_system, "a message whose byte buffer claims 4 GiB fails to decode without "
-          "the allocation") {
+TEST_CASE_METHOD(
+  mesh_system,
+  "a message whose byte buffer claims 4 GiB fails to decode without "
+  "the allocation") {
   auto buf = charbuf_message(bytes({0xFF, 0xFF, 0xFF, 0xFF, 0x0F}),
                              std::vector<char>(100, 'x'));
   auto before_kib = rss_kib();
@@ -124,8 +128,9 @@ TEST_CASE_METHOD(mesh_system, "a message whose byte buffer claims 4 GiB fails to
   CHECK(peak_kib < before_kib + 64 * 1024);
 }
 
-TEST_CASE_METHOD(mesh_system, "a byte buffer that claims up to its bytes decodes and one byte "
-          "short fails") {
+TEST_CASE_METHOD(
+  mesh_system, "a byte buffer that claims up to its bytes decodes and one byte "
+               "short fails") {
   auto good = charbuf_message(bytes({3}), bytes({'a', 'b', 'c'}));
   caf::binary_deserializer source{sys(), good};
   caf::message msg;
@@ -170,19 +175,21 @@ TEST_CASE_METHOD(mesh_system, "finite doubles and floats still round-trip "
     CHECK(round_trip(x) == x);
 }
 
-TEST_CASE_METHOD(mesh_system, "sequences of every builtin shape still round-trip under the "
-          "bound") {
+TEST_CASE_METHOD(mesh_system,
+                 "sequences of every builtin shape still round-trip under the "
+                 "bound") {
   CHECK(round_trip(std::string{"hello"}) == "hello");
   CHECK(round_trip(std::string{}).empty());
-  CHECK(round_trip(std::vector<char>(70000, 'z')) == std::vector<char>(70000, 'z'));
+  CHECK(round_trip(std::vector<char>(70000, 'z'))
+        == std::vector<char>(70000, 'z'));
   std::vector<bool> bits(17, true);
   bits[3] = false;
   CHECK(round_trip(bits) == bits);
   std::vector<std::string> words{"a", "", "ccc"};
   CHECK(round_trip(words) == words);
   CHECK(round_trip(std::u16string{u"xyz"}) == u"xyz");
-  auto msg = round_trip(caf::make_message(words, std::vector<char>(3, 'q'),
-                                          std::string{"s"}));
+  auto msg = round_trip(
+    caf::make_message(words, std::vector<char>(3, 'q'), std::string{"s"}));
   REQUIRE(msg.match_elements<std::vector<std::string>, std::vector<char>,
                              std::string>());
   CHECK(msg.get_as<std::vector<std::string>>(0) == words);
