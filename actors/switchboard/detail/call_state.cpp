@@ -18,11 +18,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-/// The default handler the library installs in a calling actor: it takes
-/// replies and deadline ticks, and passes every other message to the
-/// handler the actor had before (CAF's `print_and_drop` if none). It also
-/// holds the actor's call state, so `call_state::of` finds it there: no
-/// process-wide table, no lock.
 /// The actor whose `reply_taker` runs on this thread, and its state. CAF
 /// moves a default handler out of the actor while it runs it (so that it
 /// may replace itself), so a call made from a continuation finds its state
@@ -30,6 +25,11 @@ using clock = std::chrono::steady_clock;
 thread_local caf::scheduled_actor* running_actor = nullptr;
 thread_local call_state* running_state = nullptr;
 
+/// The default handler the library installs in a calling actor: it takes
+/// replies and deadline ticks, and passes every other message to the
+/// handler the actor had before (CAF's `print_and_drop` if none). It also
+/// holds the actor's call state, so `call_state::of` finds it there: no
+/// process-wide table, no lock.
 struct reply_taker {
   std::shared_ptr<call_state> st;
   caf::scheduled_actor::default_handler previous;
