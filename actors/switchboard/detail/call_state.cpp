@@ -1,5 +1,8 @@
 #include "switchboard/detail/call_state.hpp"
 
+#include <mutex>
+#include <unordered_map>
+
 #include <caf/actor_cast.hpp>
 #include <caf/blocking_actor.hpp>
 #include <caf/event_based_actor.hpp>
@@ -18,54 +21,29 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-/// The actor whose `reply_taker` runs on this thread, and its state. CAF
-/// moves a default handler out of the actor while it runs it (so that it
-/// may replace itself), so a call made from a continuation finds its state
-/// here, not in the handler.
-thread_local caf::scheduled_actor* running_actor = nullptr;
-thread_local call_state* running_state = nullptr;
 
-/// The default handler the library installs in a calling actor: it takes
-/// replies and deadline ticks, and passes every other message to the
-/// handler the actor had before (CAF's `print_and_drop` if none). It also
-/// holds the actor's call state, so `call_state::of` finds it there: no
-/// process-wide table, no lock.
-struct reply_taker {
-  std::shared_ptr<call_state> st;
-  caf::scheduled_actor::default_handler previous;
-
-  caf::result<caf::message> operator()(caf::scheduled_actor* self,
-                                       caf::message_view& x) {
-    struct running_guard {
-      caf::scheduled_actor* actor = running_actor;
-      call_state* state = running_state;
-      ~running_guard() {
-        running_actor = actor;
-        running_state = state;
-      }
-    } restore;
-    running_actor = self;
-    running_state = st.get();
-    // "Delegated": nothing to answer, and CAF skips building a response
-    // promise for the (asynchronous) reply message.
-    if (st->handle(x))
-      return caf::delegated<caf::message>{};
-    if (previous)
-      return previous(self, x);
-    return caf::print_and_drop(self, x);
-  }
+/// Every live caller's state, by control block. The per-thread cache in
+/// `call_state::of` makes the lock rare: an actor runs on one thread at a
+/// time and usually makes many calls in a row.
+struct state_map {
+  std::mutex mtx;
+  std::unordered_map<caf::actor_control_block*, std::shared_ptr<call_state>>
+    states;
 };
+
+state_map& states() {
+  static state_map instance;
+  return instance;
+}
+
+thread_local caf::actor_control_block* cached_key = nullptr;
+thread_local std::shared_ptr<call_state> cached_state;
 
 /// Reaches the protected `scheduled_actor::default_handler_`: naming it
 /// through a derived class yields a plain pointer to the base's member.
 struct handler_access : caf::scheduled_actor {
   static constexpr auto member = &handler_access::default_handler_;
 };
-
-caf::scheduled_actor::default_handler&
-default_handler_of(caf::scheduled_actor* self) {
-  return self->*handler_access::member;
-}
 
 } // namespace
 
@@ -74,26 +52,50 @@ call_state::call_state(caf::scheduled_actor* self) : self_(self) {
 }
 
 call_state& call_state::of(caf::scheduled_actor* self) {
-  if (running_actor == self
-      && running_state->alive.load(std::memory_order_relaxed))
-    return *running_state;
-  auto& handler = default_handler_of(self);
-  if (auto taker = handler.target<reply_taker>();
-      taker != nullptr && taker->st->alive.load(std::memory_order_relaxed))
-    return *taker->st;
-  auto st = std::make_shared<call_state>(self);
-  std::weak_ptr<call_state> weak = st;
-  // Chain to whatever handler the actor has (a dead call state's taker
-  // passes on its own predecessor).
-  caf::scheduled_actor::default_handler previous = std::move(handler);
-  if (auto old = previous.target<reply_taker>())
-    previous = std::move(old->previous);
-  handler = reply_taker{st, std::move(previous)};
-  // Drop the continuations (and what they captured) with the actor.
-  self->attach_functor([weak] {
-    if (auto ptr = weak.lock())
-      ptr->close();
-  });
+  auto key = self->ctrl();
+  if (cached_key == key && cached_state->alive.load(std::memory_order_relaxed))
+    return *cached_state;
+  auto& m = states();
+  std::shared_ptr<call_state> st;
+  {
+    std::lock_guard<std::mutex> guard{m.mtx};
+    auto& slot = m.states[key];
+    if (!slot || !slot->alive.load()) {
+      slot = std::make_shared<call_state>(self);
+      st = slot;
+      std::weak_ptr<call_state> weak = st;
+      // Replies and ticks first; every other unmatched message goes to
+      // the handler the actor had (its own, caf::skip, print-and-drop).
+      caf::scheduled_actor::default_handler previous
+        = self->*handler_access::member;
+      self->set_default_handler(
+        [st, previous](caf::scheduled_actor* ptr,
+                       caf::message_view& x) -> caf::result<caf::message> {
+          // "Delegated": nothing to answer, and CAF skips building a
+          // response promise for the (asynchronous) reply message.
+          if (st->handle(x))
+            return caf::delegated<caf::message>{};
+          if (previous)
+            return previous(ptr, x);
+          return caf::print_and_drop(ptr, x);
+        });
+      self->attach_functor([key, weak] {
+        // Drop the continuations (and what they captured) with the actor,
+        // not whenever this thread's cache moves on.
+        if (auto ptr = weak.lock())
+          ptr->close();
+        auto& m = states();
+        std::lock_guard<std::mutex> guard{m.mtx};
+        auto i = m.states.find(key);
+        if (i != m.states.end() && i->second == weak.lock())
+          m.states.erase(i);
+      });
+    } else {
+      st = slot;
+    }
+  }
+  cached_key = key;
+  cached_state = st;
   return *st;
 }
 
@@ -151,8 +153,8 @@ void call_state::on_value(uint64_t id, caf::message& value) {
   if (!pc)
     return; // Late: the caller already got `timeout`.
   if (!pc->then->on_value(value)) {
-    auto err
-      = reply_mismatch(nullptr, pc->then->route, value, pc->then->expects());
+    auto err = reply_mismatch(nullptr, pc->then->route, value,
+                              pc->then->expects());
     pc->then->on_error(err);
   }
 }
@@ -195,14 +197,14 @@ void call_state::refresh(const router_core& core) {
 }
 
 call_state::destination call_state::lookup(const router_core& core,
-                                           const std::string& route) {
+                                          const std::string& route) {
   refresh(core);
   destination result;
   if (auto h = handles_.find(route); h != handles_.end()) {
     result.local = &h->second;
   } else if (auto i = dir_->find(route); i != dir_->end()) {
-    result.local
-      = &handles_.emplace(route, route_handle{i->second}).first->second;
+    result.local = &handles_.emplace(route, route_handle{i->second})
+                      .first->second;
   } else if (auto j = remote_->find(route);
              j != remote_->end() && !j->second.links.empty()) {
     result.remote = &j->second;
@@ -241,7 +243,8 @@ caf::error send_local(caf::local_actor* self, route_handle& handle,
   // allocation, no separate message.
   auto env = caf::make_mailbox_element(std::move(me), caf::make_message_id(),
                                        {}, envelope_atom::value, id, sent_at,
-                                       timeout, std::string{}, std::move(args));
+                                       timeout, std::string{},
+                                       std::move(args));
   if (!deliver(*route, *adm.slot, std::move(env), self->context()))
     return worker_gone(*route);
   return caf::none;
@@ -277,13 +280,15 @@ void issue_local(caf::event_based_actor* self, call_state& cs,
 } // namespace
 
 void issue_named(caf::event_based_actor* self, const router_core& core,
-                 std::string route, caf::message args,
-                 std::optional<caf::timespan> timeout, pending_call pc) {
+                 std::string route,
+                 caf::message args, std::optional<caf::timespan> timeout,
+                 pending_call pc) {
   auto& cs = call_state::of(self);
   auto dest = cs.lookup(core, route);
   // A local route: from the caller straight to a worker, like a handle.
   if (dest.local != nullptr) {
-    issue_local(self, cs, *dest.local, std::move(args), timeout, std::move(pc));
+    issue_local(self, cs, *dest.local, std::move(args), timeout,
+                std::move(pc));
     return;
   }
   auto now = self->clock().now();
@@ -293,10 +298,10 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
   auto id = cs.add(std::move(pc), now, t);
   // A route only peers serve: straight to a link, no registry hop.
   if (dest.remote != nullptr) {
-    reply_target to{caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(),
-                    id};
-    auto envelope
-      = make_envelope(id, to_ns(now), to_ns(t), route, std::move(args));
+    reply_target to{caf::strong_actor_ptr{self->ctrl()},
+                    caf::make_message_id(), id};
+    auto envelope = make_envelope(id, to_ns(now), to_ns(t), route,
+                                  std::move(args));
     dispatch_remote(self, *dest.remote, to, route, std::move(envelope));
     return;
   }
@@ -307,10 +312,11 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
     caf::actor_cast<caf::abstract_actor*>(core.registry));
   auto env = caf::make_mailbox_element(
     caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), {},
-    make_envelope(id, to_ns(now), to_ns(t), std::move(route), std::move(args)));
+    make_envelope(id, to_ns(now), to_ns(t), std::move(route),
+                  std::move(args)));
   if (!offer_to(registry, std::move(env), self->context()))
-    cs.fail_later(
-      id, make_error(error_code::shutting_down, "the router has stopped"));
+    cs.fail_later(id, make_error(error_code::shutting_down,
+                                 "the router has stopped"));
 }
 
 void issue_resolved(caf::event_based_actor* self, route_handle& handle,
@@ -329,10 +335,12 @@ caf::error reply_mismatch(const route_handle* handle, const std::string& route,
                       + expects);
 }
 
-caf::expected<caf::message>
-await_call(caf::blocking_actor* self, const router_core* core,
-           route_handle* handle, const std::string& route, caf::message args,
-           std::optional<caf::timespan> timeout) {
+caf::expected<caf::message> await_call(caf::blocking_actor* self,
+                                       const router_core* core,
+                                       route_handle* handle,
+                                       const std::string& route,
+                                       caf::message args,
+                                       std::optional<caf::timespan> timeout) {
   // Ids of one thread's calls: unique per blocking actor, which runs on
   // one thread.
   thread_local uint64_t last_id = 0;
@@ -391,10 +399,9 @@ await_call(caf::blocking_actor* self, const router_core* core,
           done = true;
         }
       },
-      caf::after(std::chrono::duration_cast<caf::timespan>(left)) >>
-        [] {
-          // nop: the loop checks the deadline.
-        });
+      caf::after(std::chrono::duration_cast<caf::timespan>(left)) >> [] {
+        // nop: the loop checks the deadline.
+      });
   }
   return result;
 }

@@ -20,19 +20,20 @@ namespace switchboard::detail {
 /// The calling side of one actor: its outstanding calls and their
 /// deadlines.
 ///
-/// Created on an actor's first call and held by the default handler the
-/// library installs then (which chains to the actor's previous one); found
-/// again through that handler, and dropped when the actor terminates.
-/// Replies `(sb_reply, id, message | error)` and deadline ticks
-/// `(sb_tick, ns)` reach it there. Runs only in its actor's context.
+/// Created on an actor's first call, found again through a per-thread
+/// cache, and dropped when the actor terminates. Replies
+/// `(sb_reply, id, message | error)` and deadline ticks `(sb_tick, ns)`
+/// reach it through the default handler the library installs then, which
+/// passes every other message on to the actor's previous one. Runs only in
+/// its actor's context.
 class call_state {
 public:
   using clock = std::chrono::steady_clock;
 
   explicit call_state(caf::scheduled_actor* self);
 
-  /// Returns the state of `self`, creating it (and wrapping the actor's
-  /// default handler) on first use.
+  /// Returns the state of `self`, creating it (and installing the default
+  /// handler) on first use.
   static call_state& of(caf::scheduled_actor* self);
 
   /// Registers a call with deadline `now + timeout`; returns its id.
