@@ -56,12 +56,14 @@ public:
   };
 
   /// The builtin types (as a payload names them, with the `+` that
-  /// precedes every name in a message's type list) whose decoding can
-  /// throw: `caf::config_value` and CAF's stream messages hold a
-  /// `caf::variant`.
+  /// precedes every name in a message's type list) that CAF 0.17 cannot
+  /// handle safely from a peer: `caf::config_value` and CAF's stream
+  /// messages hold a `caf::variant` whose decoding throws on a bad index;
+  /// a `caf::duration` with a bad unit crashes `to_string` (which CAF runs
+  /// on every unexpected message it prints and drops).
   static constexpr const char* refused_types[]
     = {"+@config_value", "+@downstream_msg", "+@upstream_msg",
-       "+@open_stream_msg"};
+       "+@open_stream_msg", "+@duration"};
 
   /// Length of the longest name in `refused_types`.
   static constexpr size_t longest_refused_type = 17;
