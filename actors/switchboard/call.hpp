@@ -223,8 +223,12 @@ private:
 /// once the deadline passed). Replies reach the actor as ordinary messages
 /// `(sb_reply, id, ...)`; `receive` takes only those, and drops the late
 /// replies of earlier calls it finds, so a timed-out call leaves nothing
-/// behind. It does not touch the actor's other messages. Not for an actor
-/// that runs `receive` loops of its own on several threads.
+/// behind. It does not touch the actor's other messages, but mind CAF
+/// 0.17's blocking receive: while a message it skips sits in the mailbox,
+/// its timeout does not fire, so with such a message waiting the deadline
+/// holds only if the worker answers (it answers `timeout` itself once the
+/// deadline passed before it ran the request). Give calling threads an
+/// actor of their own, as the HTTP front door does.
 class [[nodiscard]] blocking_call_request {
 public:
   blocking_call_request(caf::blocking_actor* self,

@@ -27,6 +27,16 @@ struct seen {
 
 using seen_ptr = std::shared_ptr<seen>;
 
+/// Gives `self` a default handler of its own that notes what reaches it.
+void record_unmatched(caf::event_based_actor* self, seen_ptr s) {
+  self->set_default_handler(
+    [s](caf::scheduled_actor*,
+        caf::message_view& x) -> caf::result<caf::message> {
+      s->unmatched.push_back(caf::to_string(x.content()));
+      return caf::message{};
+    });
+}
+
 } // namespace
 
 TEST_CASE("an actor's own default handler still gets its unmatched "
@@ -36,12 +46,7 @@ TEST_CASE("an actor's own default handler still gets its unmatched "
   auto s = std::make_shared<seen>();
   auto ref = f.sb->ref();
   auto caller = f.sys->spawn([=](caf::event_based_actor* self) {
-    self->set_default_handler(
-      [s](caf::scheduled_actor*,
-          caf::message_view& x) -> caf::result<caf::message> {
-        s->unmatched.push_back(caf::to_string(x.content()));
-        return caf::message{};
-      });
+    record_unmatched(self, s);
     for (int32_t i = 1; i <= 3; ++i)
       ref.call(self, "sq", i)
         .then([s](int32_t y) { s->values.push_back(y); }, [](caf::error&) {});
@@ -90,19 +95,15 @@ TEST_CASE("an actor that skips unmatched messages keeps them for a later "
 
 TEST_CASE("calls made from a reply's continuation are answered like the "
           "first, and a user's default handler keeps working meanwhile") {
-  // CAF moves the default handler out of the actor while it runs it: a
-  // call from inside it must still find the actor's calls in flight.
+  // CAF moves the default handler out of the actor while it runs it (the
+  // continuation runs inside it): a call from there must still find the
+  // actor's calls in flight.
   fixture f;
   REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }));
   auto s = std::make_shared<seen>();
   auto ref = f.sb->ref();
   auto caller = f.sys->spawn([=](caf::event_based_actor* self) {
-    self->set_default_handler(
-      [s](caf::scheduled_actor*,
-          caf::message_view& x) -> caf::result<caf::message> {
-        s->unmatched.push_back(caf::to_string(x.content()));
-        return caf::message{};
-      });
+    record_unmatched(self, s);
     auto next = std::make_shared<std::function<void(int32_t)>>();
     *next = [=](int32_t i) {
       // Two in flight at each step: the earlier one must not be lost.
