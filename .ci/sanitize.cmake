@@ -1,7 +1,7 @@
 # CMake cache preset: the whole suite under AddressSanitizer and
 # UndefinedBehaviorSanitizer. Use: cmake -S . -B build-sanitize -C .ci/sanitize.cmake
 set(CMAKE_BUILD_TYPE Debug CACHE STRING "")
-set(CMAKE_CXX_FLAGS_DEBUG "-O1 -g" CACHE STRING "")
+set(CMAKE_CXX_FLAGS_DEBUG "-O1 -g1" CACHE STRING "")
 # -Wno-maybe-uninitialized: GCC 12 at -O1 with the sanitizers reports
 # std::optional<struct of strings> members (transport_options::tls) as
 # maybe uninitialized where they are not; the plain -Werror build keeps

@@ -3,7 +3,7 @@
 # Debian's libcaf is not built with -fsanitize=thread: TSan sees only this
 # project's side of CAF's synchronization (see .ci/tsan.supp).
 set(CMAKE_BUILD_TYPE Debug CACHE STRING "")
-set(CMAKE_CXX_FLAGS_DEBUG "-O1 -g" CACHE STRING "")
+set(CMAKE_CXX_FLAGS_DEBUG "-O1 -g1" CACHE STRING "")
 set(CMAKE_CXX_FLAGS "-fsanitize=thread -fno-omit-frame-pointer" CACHE STRING "")
 set(CMAKE_EXE_LINKER_FLAGS "-fsanitize=thread" CACHE STRING "")
 set(CMAKE_SHARED_LINKER_FLAGS "-fsanitize=thread" CACHE STRING "")

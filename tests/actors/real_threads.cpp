@@ -1,7 +1,8 @@
-// Real threads, CAF's default scheduler: removal, replacement and shutdown
-// while many callers on several threads keep calling. The deterministic
-// versions (removal.cpp, registry.cpp, owed_replies.cpp) pin the order of
-// events; these make the same claims with every order the machine picks.
+// Real threads, CAF's default scheduler: removal, replacement, shutdown and
+// destroying the router while many callers on several threads keep calling.
+// The deterministic versions (removal.cpp, registry.cpp, owed_replies.cpp)
+// pin the order of events; these make the same claims with every order the
+// machine picks.
 // Tagged [threads]: scripts/tsan.sh runs them under ThreadSanitizer.
 //
 // Callers: each of `caller_threads` std::threads spawns one event-based
@@ -64,6 +65,13 @@ struct tally {
   std::mutex mtx;
   std::condition_variable changed;
   int callers_done = 0;
+  /// Of `callers_done`, the library callers.
+  int library_done = 0;
+  /// Library calls issued and not answered yet.
+  std::atomic<int64_t> library_open{0};
+  /// Library callers that started after the test said stop (their actor
+  /// first ran late: spawned from a thread, it runs when CAF schedules it).
+  std::atomic<int> library_late{0};
 
   std::atomic<int64_t> issued{0};
   std::atomic<int64_t> answered{0};
@@ -122,10 +130,12 @@ struct tally {
     return result;
   }
 
-  void caller_done() {
+  void caller_done(bool library = false) {
     {
       std::lock_guard<std::mutex> guard{mtx};
       ++callers_done;
+      if (library)
+        ++library_done;
     }
     changed.notify_all();
   }
@@ -178,6 +188,7 @@ caf::behavior library_caller(caf::event_based_actor* self, router_ref ref,
     st->seen.push_back(0);
     ++st->outstanding;
     ++t->issued;
+    ++t->library_open;
     auto since = steady::now();
     auto after_replace = t->replaced.load();
     auto on_answer = [=](std::optional<int32_t> value, const caf::error* err) {
@@ -186,12 +197,13 @@ caf::behavior library_caller(caf::event_based_actor* self, router_ref ref,
         return;
       }
       --st->outstanding;
+      --t->library_open;
       if (ends_calling(t->record(since, after_replace, value, err)))
         st->ended = true;
       (*issue)();
       if (st->outstanding == 0 && (t->stop || st->ended) && !st->reported) {
         st->reported = true;
-        t->caller_done();
+        t->caller_done(true);
         self->quit();
       }
     };
@@ -204,6 +216,13 @@ caf::behavior library_caller(caf::event_based_actor* self, router_ref ref,
   };
   for (int i = 0; i < window; ++i)
     (*issue)();
+  if (st->outstanding == 0) {
+    // Started after the test said stop: nothing to wait for.
+    ++t->library_late;
+    st->reported = true;
+    t->caller_done(true);
+    self->quit();
+  }
   // Replies reach the library through the default handler; the behavior
   // only keeps the actor alive until it quits.
   return {[](int32_t) {}};
@@ -264,8 +283,12 @@ private:
         rc, h.id(),
         [&](int32_t x) { t_->record(since, after_replace, x, nullptr); },
         [&](caf::error& err) {
+          // A plain request that reaches a registry already stopped is
+          // answered by CAF (request_receiver_down): the router is gone.
+          auto gone = err == caf::sec::request_receiver_down;
           ended = ends_calling(
-            t_->record(since, after_replace, std::nullopt, &err));
+                    t_->record(since, after_replace, std::nullopt, &err))
+                  || gone;
         },
         caf::after(route_timeout) >> [&] {
           caf::error lost = caf::sec::request_timeout;
@@ -393,11 +416,18 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg) {
 /// Renders the tally for failure messages.
 std::string show(tally& t) {
   int done = 0;
+  int library_done = 0;
   {
     std::lock_guard<std::mutex> guard{t.mtx};
     done = t.callers_done;
+    library_done = t.library_done;
   }
-  std::string result = "callers done " + std::to_string(done) + ", issued " + std::to_string(t.issued.load())
+  std::string result = "callers done " + std::to_string(done) + " (library "
+                       + std::to_string(library_done) + "), issued "
+                       + std::to_string(t.issued.load()) + ", library open "
+                       + std::to_string(t.library_open.load()) + ", late "
+                       + std::to_string(t.library_late.load())
+                       + ", duplicates " + std::to_string(t.duplicates.load())
                        + ", answered " + std::to_string(t.answered.load())
                        + ", old " + std::to_string(t.values[1].load())
                        + ", new " + std::to_string(t.values[2].load())
@@ -415,13 +445,9 @@ std::string show(tally& t) {
 
 } // namespace
 
-// Hidden from the suite (run with `actor_tests "[known_bug]"`): about one
-// run in 40-50 stalls the same way as the router-destroying test below
-// (every caller stops getting answers until the test's bound; see there).
-// Kept runnable until the cause is found.
 TEST_CASE("removing a route under concurrent callers answers every call once "
           "with its value or no_such_route",
-          "[.known_bug]") {
+          "[threads]") {
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};
   auto t = std::make_shared<tally>();
@@ -442,8 +468,9 @@ TEST_CASE("removing a route under concurrent callers answers every call once "
     hold->release(old_tag);
     REQUIRE(held->wait_for(held_count));
     t->stop = true;
+    auto all_done = t->wait_callers(callers::count);
     INFO(show(*t));
-    REQUIRE(t->wait_callers(callers::count));
+    REQUIRE(all_done);
   }
   INFO(show(*t));
   CHECK(t->answered == t->issued);
@@ -464,13 +491,9 @@ TEST_CASE("removing a route under concurrent callers answers every call once "
   CHECK(routes->empty());
 }
 
-// Hidden from the suite (run with `actor_tests "[known_bug]"`): about one
-// run in 40-50 stalls the same way as the router-destroying test below
-// (every caller stops getting answers until the test's bound; see there).
-// Kept runnable until the cause is found.
 TEST_CASE("replacing a route under concurrent callers loses no call and "
           "calls after it see only the new handler",
-          "[.known_bug]") {
+          "[threads]") {
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};
   auto t = std::make_shared<tally>();
@@ -498,8 +521,9 @@ TEST_CASE("replacing a route under concurrent callers loses no call and "
     hold->release(old_tag);
     REQUIRE(held->wait_for(held_count));
     t->stop = true;
+    auto all_done = t->wait_callers(callers::count);
     INFO(show(*t));
-    REQUIRE(t->wait_callers(callers::count));
+    REQUIRE(all_done);
   }
   INFO(show(*t));
   CHECK(t->answered == t->issued);
@@ -581,17 +605,9 @@ TEST_CASE("a graceful shutdown under concurrent callers answers each call with "
   }
 }
 
-// Known bug, hidden from the suite until fixed (run it with
-// `actor_tests "[known_bug]"`): in about a third of the runs here, after
-// `sb.reset()` the blocking callers' plain requests in flight are never
-// answered: each scoped_actor spins in caf::blocking_actor::receive_impl
-// (a message it skips sits in its mailbox, so its `after` never fires)
-// while every scheduler thread is idle. With only library callers it
-// passes every time. The deterministic version (removal.cpp) passes; the
-// cause is not found yet.
 TEST_CASE("destroying a router under concurrent callers answers calls in "
           "flight with shutting_down at once",
-          "[.known_bug]") {
+          "[threads]") {
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};
   auto t = std::make_shared<tally>();
@@ -609,8 +625,9 @@ TEST_CASE("destroying a router under concurrent callers answers calls in "
     destroyed_at = steady::now();
     // Every caller is refused and stops; so do the held calls, although
     // their responders are never used.
+    auto all_done = t->wait_callers(callers::count);
     INFO(show(*t));
-    REQUIRE(t->wait_callers(callers::count));
+    REQUIRE(all_done);
     REQUIRE(held->wait_for(held_count));
   }
   hold->release(old_tag); // Dropped: the workers are gone.

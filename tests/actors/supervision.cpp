@@ -228,3 +228,26 @@ TEST_CASE("a call whose policy picks a stopped worker still in the pool goes "
   f.run();
   CHECK(f.list()[0].restarts == 1);
 }
+
+TEST_CASE("a call that finds the worker stopped because its router went gets "
+          "shutting_down and not worker_down") {
+  fixture f;
+  REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }));
+  auto worker = f.workers("sq").at(0);
+  auto handle = f.sb->resolve("sq");
+  REQUIRE(handle);
+  auto registry = caf::actor_cast<caf::abstract_actor*>(f.sb->registry());
+  auto not_registry = [registry](caf::resumable* x) {
+    return x != dynamic_cast<caf::resumable*>(registry);
+  };
+  // What a worker sees first when the router goes: CAF sends the monitors'
+  // down messages before the registry's own cleanup closes its routes, and
+  // with real threads a caller can come between the two.
+  caf::anon_send(worker, caf::down_msg{f.sb->registry().address(),
+                                       caf::exit_reason::user_shutdown});
+  f.sched->run_jobs_filtered(not_registry);
+  auto res = f.call(*handle, caf::make_message(int32_t{3}));
+  f.sched->run_jobs_filtered(not_registry);
+  REQUIRE(res->replies == 1);
+  CHECK(res->code() == error_code::shutting_down);
+}

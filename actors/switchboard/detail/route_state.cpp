@@ -357,10 +357,15 @@ admission admit(route_state& route, const pool& p, const caf::message& args) {
 }
 
 caf::error worker_gone(route_state& route) {
-  auto err = make_error(error_code::worker_down,
-                        "route '" + route.name
-                          + "': the chosen worker stopped before taking the "
-                            "request");
+  // A worker that stops because the router went closes its route first
+  // (worker_actor's down handler): the caller learns the router's fate,
+  // not a worker's.
+  auto err = route.status() == route_status::shutting_down
+               ? closed_error(route)
+               : make_error(error_code::worker_down,
+                            "route '" + route.name
+                              + "': the chosen worker stopped before taking "
+                                "the request");
   route.count_refusal(err);
   return err;
 }

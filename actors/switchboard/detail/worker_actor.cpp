@@ -66,6 +66,13 @@ caf::behavior worker_actor::make_behavior() {
   // messages (a handler's own monitors) are ignored.
   set_down_handler([this](caf::down_msg& dm) {
     if (dm.source == route_->registry) {
+      // The router is gone. Close the route before the mailbox closes, so
+      // a caller whose envelope the closed mailbox refuses answers
+      // `shutting_down` too (see `worker_gone`), not `worker_down`: CAF
+      // sends this down message before the registry's own cleanup closes
+      // the routes.
+      if (route_->status() == route_status::open)
+        route_->close(route_status::shutting_down, nullptr);
       quit(caf::exit_reason::user_shutdown);
       return;
     }
