@@ -287,10 +287,10 @@ void link_actor::relay_calls(std::vector<wire_request>& xs) {
       send_reply(this, context(), to,
                  make_error(error_code::overloaded,
                             "route '" + x.route + "': node '"
-                              + cfg_.peer_name + "' already runs "
+                              + cfg_.self_name + "' already has "
                               + std::to_string(cfg_.gate->limit())
-                              + " calls from node '" + cfg_.self_name
-                              + "' (its link_max_in_flight)"));
+                              + " calls in flight to node '"
+                              + cfg_.peer_name + "', its link_max_in_flight"));
       continue;
     }
     int64_t left = 0;

@@ -31,8 +31,7 @@ public:
     auto n = in_flight_.load(std::memory_order_relaxed);
     auto limit = limit_.load(std::memory_order_relaxed);
     while (n < limit)
-      if (in_flight_.compare_exchange_weak(n, n + 1,
-                                           std::memory_order_relaxed))
+      if (in_flight_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed))
         return true;
     return false;
   }

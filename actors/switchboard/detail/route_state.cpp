@@ -435,11 +435,10 @@ void dispatch_remote(caf::local_actor* self, const remote_route& route,
     auto& first = route.links.front();
     send_reply(self, self->context(), to,
                make_error(error_code::overloaded,
-                          "route '" + name + "': node '" + first.peer
-                            + "' already runs "
+                          "route '" + name + "': this node already has "
                             + std::to_string(first.gate->limit())
-                            + " calls from this node (its "
-                              "link_max_in_flight); refused here"));
+                            + " calls in flight to node '" + first.peer
+                            + "', its link_max_in_flight"));
     return;
   }
   caf::mailbox_element_ptr element;
