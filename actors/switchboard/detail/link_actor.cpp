@@ -48,6 +48,8 @@ link_actor::link_actor(caf::actor_config& cfg, link_config lc)
   : caf::event_based_actor(cfg), cfg_(std::move(lc)) {
   if (!cfg_.counters)
     cfg_.counters = std::make_shared<link_counters>();
+  if (!cfg_.gate)
+    cfg_.gate = std::make_shared<link_gate>();
 }
 
 const char* link_actor::name() const {
@@ -56,8 +58,10 @@ const char* link_actor::name() const {
 
 caf::behavior link_actor::make_behavior() {
   last_received_ = last_sent_ = clock::now();
-  if (cfg_.peer)
+  if (cfg_.peer) {
     monitor(cfg_.peer);
+    announce_limits();
+  }
   set_down_handler([this](caf::down_msg& dm) {
     if (cfg_.peer && dm.source == cfg_.peer.address())
       go_down("connection lost: " + caf::to_string(dm.reason));
@@ -78,6 +82,11 @@ caf::behavior link_actor::make_behavior() {
       take_advert(xs);
     },
     [this](ping_atom) { last_received_ = clock::now(); },
+    // The peer's limit on this node's calls (clamped: any node may send).
+    [this](limits_atom, int64_t max_in_flight) {
+      last_received_ = clock::now();
+      cfg_.gate->set_limit(max_in_flight);
+    },
     // -- from this node only --------------------------------------------------
     [this](peer_atom, std::string& name, caf::actor& peer) {
       if (local_sender())
@@ -202,8 +211,16 @@ void link_actor::set_peer(std::string name, caf::actor peer) {
   cfg_.peer_name = std::move(name);
   cfg_.peer = std::move(peer);
   monitor(cfg_.peer);
+  announce_limits();
   last_received_ = clock::now();
   flush();
+}
+
+void link_actor::announce_limits() {
+  // Ahead of the first advertisement: the peer knows the limit before it
+  // publishes any route of this node.
+  send(cfg_.peer, limits_atom::value, cfg_.link_max_in_flight);
+  last_sent_ = clock::now();
 }
 
 namespace {
@@ -231,6 +248,7 @@ uint64_t link_actor::add_pending(outgoing call, int64_t sent_at,
   auto deadline = from_ns(sent_at + timeout);
   left = to_ns(deadline) - to_ns(now);
   if (left <= 0) {
+    cfg_.gate->release();
     send_reply(this, context(), call.to,
                make_error(error_code::timeout,
                           "route '" + call.route + "': the deadline passed "
@@ -263,10 +281,21 @@ void link_actor::send_call(reply_target to, int64_t sent_at, int64_t timeout,
 void link_actor::relay_calls(std::vector<wire_request>& xs) {
   auto now = to_ns(clock::now());
   for (auto& x : xs) {
+    reply_target to{current_sender(), {}, x.id};
+    // Relayed calls count against the peer's limit like this node's own.
+    if (!cfg_.gate->try_acquire()) {
+      send_reply(this, context(), to,
+                 make_error(error_code::overloaded,
+                            "route '" + x.route + "': node '"
+                              + cfg_.self_name + "' already has "
+                              + std::to_string(cfg_.gate->limit())
+                              + " calls in flight to node '"
+                              + cfg_.peer_name + "', its link_max_in_flight"));
+      continue;
+    }
     int64_t left = 0;
-    auto id = add_pending(
-      outgoing{reply_target{current_sender(), {}, x.id}, x.route, true}, now,
-      x.timeout_ns, left);
+    auto id = add_pending(outgoing{std::move(to), x.route, true}, now,
+                          x.timeout_ns, left);
     if (id == 0)
       continue;
     auto bytes = bytes_of(x.args);
@@ -288,6 +317,8 @@ void link_actor::take_replies(std::vector<wire_reply>& xs) {
     auto call = pending_.take(x.id);
     if (!call)
       continue; // expired here already
+    // The slot first: a caller may issue its next call on the answer.
+    cfg_.gate->release();
     if (call->relayed) {
       auto i = std::find_if(back.begin(), back.end(), [&](auto& entry) {
         return entry.first == call->to.caller;
@@ -380,7 +411,7 @@ void link_actor::dispatch(
     // Further away: into the batch for the next link, as it came.
     if (auto i = remote_->find(x.route);
         i != remote_->end() && !i->second.links.empty()) {
-      auto& link = i->second.pick();
+      auto& link = i->second.pick().handle;
       auto j = std::find_if(relays.begin(), relays.end(),
                             [&](auto& entry) { return entry.first == link; });
       if (j == relays.end())
@@ -464,6 +495,7 @@ void link_actor::on_tick() {
     last_sent_ = now;
   }
   pending_.expire(now, [&](uint64_t, outgoing&& x) {
+    cfg_.gate->release();
     send_reply(this, context(), x.to,
                make_error(error_code::timeout,
                           "route '" + x.route + "': no reply from node '"
@@ -493,6 +525,7 @@ void link_actor::on_exit() {
   if (down_reason_.empty())
     down_reason_ = "link closed: " + caf::to_string(fail_state_);
   pending_.clear([&](uint64_t, outgoing&& x) {
+    cfg_.gate->release();
     send_reply(this, nullptr, x.to, node_down(x.route));
   });
   // Calls the registry forwarded that never ran: the same answer. Calls
@@ -504,6 +537,7 @@ void link_actor::on_exit() {
     if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
                            std::string, caf::message>()) {
       reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
+      cfg_.gate->release();
       send_reply(this, nullptr, to, node_down(msg.get_as<std::string>(4)));
     } else if (msg.match_elements<forward_atom, caf::strong_actor_ptr,
                                   caf::message_id, uint64_t, int64_t, int64_t,
@@ -511,6 +545,7 @@ void link_actor::on_exit() {
       reply_target to{msg.get_as<caf::strong_actor_ptr>(1),
                       msg.get_as<caf::message_id>(2),
                       msg.get_as<uint64_t>(3)};
+      cfg_.gate->release();
       send_reply(this, nullptr, to, node_down(msg.get_as<std::string>(6)));
     } else if (msg.match_elements<relay_atom, std::vector<wire_request>>()) {
       std::vector<wire_reply> answers;

@@ -13,6 +13,7 @@
 #include "switchboard/core/mesh_table.hpp"
 #include "switchboard/core/pending_table.hpp"
 #include "switchboard/detail/link_counters.hpp"
+#include "switchboard/detail/link_gate.hpp"
 #include "switchboard/detail/mesh_protocol.hpp"
 #include "switchboard/detail/route_state.hpp"
 
@@ -39,17 +40,23 @@ struct link_config {
   /// Where the link counts the calls and replies it sends and takes (the
   /// link is their only writer). Null: a fresh set of its own.
   std::shared_ptr<link_counters> counters;
+  /// This node's calls in flight on the link (see `link_gate`): the link
+  /// sets the limit its peer announces and gives back each call's slot.
+  /// Null: a gate of its own.
+  std::shared_ptr<link_gate> gate;
 };
 
 /// This node's end of the connection to one peer. Both ends are links:
 /// calls flow both ways.
 ///
-/// Outgoing: the registry forwards `(sb_env, ...)` for a route the peer
-/// reaches, keeping the caller as sender. The link keeps the caller in a
+/// Outgoing: a caller (or the registry) sends `(sb_env, ...)` for a route
+/// the peer reaches, keeping the caller as sender, after taking a slot in
+/// the link's `gate` (`dispatch_remote`). The link keeps the caller in a
 /// pending table, sends the call to the peer and answers the caller when
 /// the peer's reply comes back, or with `node_down` the moment the link
 /// fails (the far end stops, the connection breaks, or the peer is silent
-/// for `peer_timeout`).
+/// for `peer_timeout`). Every call it takes gives its slot back exactly
+/// once: when it leaves the pending table, or if it never enters it.
 ///
 /// Incoming: calls from the peer go to the local registry as envelopes
 /// from this link; their replies go back to the peer.
@@ -61,12 +68,14 @@ struct link_config {
 /// message and an idle one adds no delay.
 ///
 /// Limits on the peer: at most `link_max_in_flight` of its calls run on
-/// this node at once (beyond, `overloaded` at once); an advertisement of
+/// this node at once (beyond, `overloaded` at once). The link tells the
+/// peer this limit (`sb_limits`) so that the peer refuses its own callers
+/// beyond it, and enforces it whatever the peer does. An advertisement of
 /// more than `max_advert_routes` routes closes the link; advertisements
 /// reach the mesh actor at most every 50 ms (only the latest pending one:
 /// each is the peer's full state). A peer may send only requests, replies,
-/// advertisements and pings: every other message is taken only from actors
-/// of this node.
+/// advertisements, pings and its limit: every other message is taken only
+/// from actors of this node.
 class link_actor : public caf::event_based_actor {
 public:
   using clock = std::chrono::steady_clock;
@@ -94,9 +103,11 @@ private:
   };
 
   /// Whether the current message comes from an actor of this node (remote
-  /// peers may only send requests, replies, adverts and pings).
+  /// peers may only send requests, replies, adverts, pings and limits).
   bool local_sender() const;
   void set_peer(std::string name, caf::actor peer);
+  /// Tells the peer this node's `link_max_in_flight` (once, first thing).
+  void announce_limits();
   void take_advert(std::vector<core::advert>& xs);
   void forward_advert();
   /// Flushes first if `bytes` more would pass `max_batch_bytes`.

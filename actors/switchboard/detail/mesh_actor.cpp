@@ -100,7 +100,8 @@ void recompute(self_ptr self) {
       auto i = st.links.find(hop.link);
       if (i == st.links.end() || !i->second.up)
         continue;
-      r.links.push_back(i->second.handle);
+      r.links.push_back(
+        remote_link{i->second.handle, i->second.gate, i->second.peer});
       origins.insert(hop.path.back());
       vias.insert(hop.path.front());
     }
@@ -162,6 +163,8 @@ uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
   lc.max_advert_routes = st.opts.max_advert_routes;
   auto counters = std::make_shared<link_counters>();
   lc.counters = counters;
+  auto gate = std::make_shared<link_gate>();
+  lc.gate = gate;
   auto handle = self->spawn<link_actor>(std::move(lc));
   self->monitor(handle);
   auto id = st.next_link_id++;
@@ -171,6 +174,7 @@ uint64_t spawn_link(self_ptr self, std::string peer_name, caf::actor peer,
   info.peer = std::move(peer_name);
   info.target = target;
   info.counters = std::move(counters);
+  info.gate = std::move(gate);
   st.links.emplace(id, std::move(info));
   return id;
 }

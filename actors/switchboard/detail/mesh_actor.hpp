@@ -22,6 +22,7 @@
 #include "switchboard/core/peer_stats.hpp"
 #include "switchboard/detail/front_door.hpp"
 #include "switchboard/detail/link_counters.hpp"
+#include "switchboard/detail/link_gate.hpp"
 #include "switchboard/detail/route_state.hpp"
 #include "switchboard/detail/traffic_table.hpp"
 #include "switchboard/mesh.hpp"
@@ -70,6 +71,8 @@ struct mesh_state {
     std::vector<core::advert> sent;
     /// What the link sent and took (the link writes them).
     std::shared_ptr<link_counters> counters;
+    /// This node's calls in flight on the link (see `link_gate`).
+    std::shared_ptr<link_gate> gate;
   };
 
   /// A peer this node connects to (and reconnects to).

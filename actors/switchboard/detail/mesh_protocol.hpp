@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 #include <caf/make_message.hpp>
@@ -13,6 +14,14 @@
 #include "switchboard/core/route_name.hpp"
 
 namespace switchboard::detail {
+
+/// Between links: `(sb_limits, link_max_in_flight)`, sent once by each end
+/// as soon as it knows its peer, before anything else: how many of the
+/// peer's calls this node runs at once. The peer refuses its own callers
+/// beyond it (`link_gate`) instead of sending calls this node would refuse;
+/// this node refuses them anyway. A peer that never sends it (an older
+/// one) is trusted up to `link_gate::max_limit`.
+using limits_atom = caf::atom_constant<caf::atom("sb_limits")>;
 
 /// A call's arguments or a reply's value as it crosses the network. A lone
 /// string (every daemon route's payload) travels as the string itself:

@@ -430,6 +430,22 @@ void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
 void dispatch_remote(caf::local_actor* self, const remote_route& route,
                      const reply_target& to,
                      const std::string& name, caf::message envelope) {
+  // The first link with a free slot under its peer's limit takes the call;
+  // the link gives the slot back when the call ends.
+  const remote_link* link = nullptr;
+  for (size_t i = 0; i < route.links.size() && link == nullptr; ++i)
+    if (auto& x = route.pick(); x.gate->try_acquire())
+      link = &x;
+  if (link == nullptr) {
+    auto& first = route.links.front();
+    send_reply(self, self->context(), to,
+               make_error(error_code::overloaded,
+                          "route '" + name + "': this node already has "
+                            + std::to_string(first.gate->limit())
+                            + " calls in flight to node '" + first.peer
+                            + "', its link_max_in_flight"));
+    return;
+  }
   caf::mailbox_element_ptr element;
   if (to.caller && to.caller->node() != self->node()) {
     // envelope: (sb_env, call_id, sent_at, timeout, route, args)
@@ -442,12 +458,14 @@ void dispatch_remote(caf::local_actor* self, const remote_route& route,
     element = caf::make_mailbox_element(to.caller, to.mid, {},
                                         std::move(envelope));
   }
-  if (!offer_to(route.pick(), std::move(element), self->context()))
+  if (!offer_to(link->handle, std::move(element), self->context())) {
+    link->gate->release();
     send_reply(self, self->context(), to,
                make_error(error_code::node_down,
                           "route '" + name + "': the link to "
                             + route.info.via
                             + " closed before taking the call"));
+  }
 }
 
 } // namespace switchboard::detail

@@ -275,7 +275,8 @@ void dispatch_local(caf::local_actor* self, route_state& route, const pool& p,
 using forward_atom = caf::atom_constant<caf::atom("sb_fwd")>;
 
 /// Hands a call by name to the next of the links towards peers serving it
-/// (round-robin), or answers `to` with
+/// (round-robin) that has a slot free under its peer's limit (see
+/// `link_gate`), or answers `to` at once: `overloaded` if none has,
 /// `node_down` if that link has just closed.
 void dispatch_remote(caf::local_actor* self, const remote_route& route,
                      const reply_target& to,
