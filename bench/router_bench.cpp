@@ -30,6 +30,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -53,6 +55,8 @@ struct settings {
   std::vector<size_t> windows{1, 100, 10000, 100000};
   std::vector<size_t> callers{1, 100};
   std::string only = "abcd";
+  /// Calls held in flight at once for the memory measurement (0: skip).
+  size_t memory_calls = 100000;
 };
 
 /// What one measurement produced.
@@ -356,6 +360,230 @@ result bench_hand_rolled(size_t pool_threads, size_t callers, run_plan plan,
   return summarize(reports, seconds);
 }
 
+
+// -- memory per outstanding call -------------------------------------------------
+//
+// One caller issues `n` calls at once to a handler that holds every request
+// until all `n` arrived (a slow handler: a CAF response promise for a, a
+// switchboard responder for b and c, a std::promise for d). The heap grown
+// between "nothing in flight" and "all `n` held", divided by `n`, is what
+// one outstanding call costs: the caller's pending state, the request as
+// the handler holds it, and the holder's entry. Then the handler answers
+// all and the caller drains.
+
+using release_atom = caf::atom_constant<caf::atom("release")>;
+
+/// Heap bytes in use, all malloc arenas (glibc sums them).
+size_t heap_in_use() {
+  auto x = ::mallinfo2();
+  return x.uordblks + x.hblkhd;
+}
+
+/// Counts what a holder took and lets the main thread wait for `n`.
+struct hold_count {
+  std::mutex mtx;
+  std::condition_variable cv;
+  size_t held = 0;
+  size_t answered = 0;
+
+  void add_held() {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      ++held;
+    }
+    cv.notify_all();
+  }
+
+  void add_answered() {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      ++answered;
+    }
+    cv.notify_all();
+  }
+
+  template <class Pred>
+  bool wait(Pred pred) {
+    std::unique_lock<std::mutex> guard{mtx};
+    return cv.wait_for(guard, std::chrono::seconds{60},
+                       [&] { return pred(*this); });
+  }
+};
+
+/// Holds switchboard responders (b, c) until `release`.
+struct held_responders {
+  std::mutex mtx;
+  std::vector<std::pair<switchboard::responder<int64_t>, int64_t>> xs;
+  std::shared_ptr<hold_count> count;
+
+  void release() {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& [r, x] : xs)
+      r.post(x);
+    xs.clear();
+  }
+};
+
+/// A caller that issues `n` calls with `issue(self, on_reply)` at once and
+/// counts the replies.
+template <class Issue>
+void spawn_holding_caller(caf::actor_system& sys, size_t n,
+                          std::shared_ptr<hold_count> count, Issue issue) {
+  sys.spawn([n, count, issue](caf::event_based_actor* self) {
+    auto left = std::make_shared<size_t>(n);
+    for (size_t i = 0; i < n; ++i)
+      issue(self, static_cast<int64_t>(i), [self, count, left] {
+        count->add_answered();
+        if (--*left == 0)
+          self->quit();
+      });
+    return caf::behavior{[](int64_t) {}};
+  });
+}
+
+/// Runs one measurement: `start` issues the calls, `release` answers them.
+template <class Start, class Release>
+double bytes_per_call(size_t n, std::shared_ptr<hold_count> count, Start start,
+                      Release release) {
+  auto before = heap_in_use();
+  start();
+  if (!count->wait([n](hold_count& c) { return c.held >= n; }))
+    return -1;
+  auto held = heap_in_use();
+  release();
+  if (!count->wait([n](hold_count& c) { return c.answered >= n; }))
+    return -1;
+  return (static_cast<double>(held) - static_cast<double>(before))
+         / static_cast<double>(n);
+}
+
+double memory_direct(caf::actor_system& sys, size_t n) {
+  auto count = std::make_shared<hold_count>();
+  struct holder_state {
+    std::vector<std::pair<caf::response_promise, int64_t>> xs;
+  };
+  auto holder = sys.spawn(
+    [count](caf::stateful_actor<holder_state>* self) -> caf::behavior {
+      return {
+        [self, count](int64_t x) -> caf::result<int64_t> {
+          auto rp = self->make_response_promise();
+          self->state.xs.emplace_back(rp, x);
+          count->add_held();
+          return caf::delegated<int64_t>{};
+        },
+        [self](release_atom) {
+          for (auto& [rp, x] : self->state.xs)
+            rp.deliver(x);
+          self->state.xs.clear();
+        },
+      };
+    });
+  auto result = bytes_per_call(
+    n, count,
+    [&] {
+      spawn_holding_caller(
+        sys, n, count,
+        [holder](caf::event_based_actor* self, int64_t x, auto done) {
+          self->request(holder, caf::infinite, x).then([done](int64_t) {
+            done();
+          });
+        });
+    },
+    [&] { caf::anon_send(holder, release_atom::value); });
+  caf::anon_send_exit(holder, caf::exit_reason::user_shutdown);
+  return result;
+}
+
+double memory_routed(caf::actor_system& sys, switchboard::router& sb,
+                     size_t n, bool by_handle) {
+  auto count = std::make_shared<hold_count>();
+  auto held = std::make_shared<held_responders>();
+  held->count = count;
+  switchboard::core::route_options opts;
+  opts.workers = 1;
+  opts.max_in_flight = 10'000'000;
+  opts.timeout = std::chrono::seconds{60};
+  auto name = std::string{by_handle ? "memory_c" : "memory_b"};
+  auto h = switchboard::make_handler(
+    [held](switchboard::responder<int64_t> r, int64_t x) {
+      {
+        std::lock_guard<std::mutex> guard{held->mtx};
+        held->xs.emplace_back(std::move(r), x);
+      }
+      held->count->add_held();
+    });
+  if (auto err = sb.add(name, std::move(h), opts)) {
+    std::cerr << "cannot add " << name << ": " << switchboard::describe(err)
+              << '\n';
+    return -1;
+  }
+  auto ref = sb.ref();
+  auto handle = std::make_shared<switchboard::route_handle>(
+    *ref.resolve(name));
+  auto result = bytes_per_call(
+    n, count,
+    [&] {
+      spawn_holding_caller(
+        sys, n, count,
+        [ref, name, handle, by_handle](caf::event_based_actor* self,
+                                       int64_t x, auto done) {
+          auto on_error = [done](caf::error& err) {
+            std::cerr << "memory: " << switchboard::describe(err) << '\n';
+            done();
+          };
+          if (by_handle)
+            handle->call(self, x).then([done](int64_t) { done(); }, on_error);
+          else
+            ref.call(self, name, x).then([done](int64_t) { done(); },
+                                         on_error);
+        });
+    },
+    [&] { held->release(); });
+  static_cast<void>(sb.remove(name));
+  return result;
+}
+
+double memory_hand_rolled(size_t n) {
+  auto count = std::make_shared<hold_count>();
+  std::mutex mtx;
+  std::vector<std::pair<std::shared_ptr<std::promise<int64_t>>, int64_t>> held;
+  std::unordered_map<std::string, async_fn> routes;
+  routes.emplace("hold", [&](int64_t x) {
+    auto p = std::make_shared<std::promise<int64_t>>();
+    auto f = p->get_future();
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      held.emplace_back(std::move(p), x);
+    }
+    count->add_held();
+    return f;
+  });
+  std::deque<std::future<int64_t>> inflight;
+  std::thread caller;
+  auto result = bytes_per_call(
+    n, count,
+    [&] {
+      caller = std::thread{[&] {
+        for (size_t i = 0; i < n; ++i)
+          inflight.push_back(routes.at("hold")(static_cast<int64_t>(i)));
+        // The count reaches n inside the last call; the futures wait here.
+      }};
+    },
+    [&] {
+      caller.join();
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        for (auto& [p, x] : held)
+          p->set_value(x);
+      }
+      for (auto& f : inflight) {
+        f.get();
+        count->add_answered();
+      }
+    });
+  return result;
+}
+
 // -- driver ---------------------------------------------------------------------
 
 run_plan make_plan(size_t window, size_t callers, double seconds) {
@@ -393,6 +621,9 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", cfg.seconds, "measured time per run");
   app.add_option("--repeat", cfg.repeat, "runs per measurement (median)");
   app.add_flag("--quick", cfg.quick, "short runs, one each (under 60 s)");
+  app.add_option("--memory", cfg.memory_calls,
+                 "calls held in flight to measure bytes per outstanding "
+                 "call (0: skip)");
   app.add_option("--windows", cfg.windows, "requests in flight, all callers");
   app.add_option("--callers", cfg.callers, "caller counts");
   app.add_option("--only", cfg.only, "contenders to run, e.g. \"ac\" (for "
@@ -497,6 +728,28 @@ int main(int argc, char** argv) {
       ratio('b', 'B');
       ratio('c', 'C');
     }
+  if (cfg.memory_calls > 0) {
+    auto n = cfg.memory_calls;
+    std::cout << "# heap per outstanding call, " << n
+              << " calls held by a slow handler" << std::endl;
+    auto show = [](char bench, size_t calls, double bytes) {
+      std::cout << "memory bench=" << bench << " calls=" << calls
+                << " bytes_per_call=" << std::fixed << std::setprecision(0)
+                << bytes << std::endl;
+    };
+    if (cfg.only.find('a') != std::string::npos)
+      // CAF 0.17 keeps a caller's pending responses in a flat map (linear
+      // search, erase by moving the tail): a has 10 000 at most, or the
+      // drain alone would take minutes.
+      show('a', std::min<size_t>(n, 10000),
+           memory_direct(sys, std::min<size_t>(n, 10000)));
+    if (cfg.only.find('b') != std::string::npos)
+      show('b', n, memory_routed(sys, sb, n, false));
+    if (cfg.only.find('c') != std::string::npos)
+      show('c', n, memory_routed(sys, sb, n, true));
+    if (cfg.only.find('d') != std::string::npos)
+      show('d', n, memory_hand_rolled(n));
+  }
   for (auto& w : direct_pool)
     caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   return 0;
