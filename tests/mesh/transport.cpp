@@ -537,6 +537,31 @@ TEST_CASE("a CAF peer sending a config_value that CAF cannot decode is "
   CHECK(*out == 5);
 }
 
+TEST_CASE("a CAF peer sending a type CAF decodes but the allowlist does not "
+          "name is disconnected and the node keeps serving") {
+  node server;
+  REQUIRE(server.echo_ready());
+  auto mark = server.logs->mark();
+  {
+    // A plain CAF node: caf::timespan is a builtin every CAF node decodes.
+    node attacker{std::nullopt, false};
+    auto remote = transport_remote_actor(*attacker.sys, attacker.transport,
+                                         "127.0.0.1", server.port, 10s);
+    REQUIRE(remote);
+    caf::anon_send(*remote, caf::timespan{std::chrono::seconds{1}});
+    CHECK(server.logs->wait_for(
+      "a message names the type @timespan, which this node does not decode",
+      10s, mark));
+  }
+  node client{std::nullopt, false};
+  auto out = call_echo(client, server, int32_t{5});
+  INFO(show(out));
+  REQUIRE(out);
+  CHECK(*out == 5);
+  // The echo actor saw the readiness probe and the call, nothing else.
+  CHECK(server.echoed->load() == 2);
+}
+
 TEST_CASE("a TLS client with a certificate from another CA never reaches "
           "the published actor") {
   auto& c = certs();
