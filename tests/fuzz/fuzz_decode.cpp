@@ -20,10 +20,10 @@
 //   payload is counted (`payload_size`) without a crash.
 // Actor handles (`sb_hello`) need BASP's proxy registry and fail to decode
 // here; they are not covered. Bytes the transport refuses before BASP
-// (`frame_guard::find_refused_type`: types whose decoding throws) are
-// skipped, as a node never decodes them; the system is a node's
-// (`configure_mesh`), with its checks on CAF's deserializer
-// (detail/deserializer_bounds.hpp).
+// (`frame_guard::accepts_payload`: a type list naming a type outside the
+// allowlist, an overlong list, a uri node id) are skipped, as a node never
+// decodes them; the system is a node's (`configure_mesh`), with its checks
+// on CAF's deserializer (detail/deserializer_bounds.hpp).
 
 #include <algorithm>
 #include <chrono>
@@ -153,9 +153,8 @@ void check_routes(std::vector<core::route_info>& xs) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (frame_guard::find_refused_type(reinterpret_cast<const char*>(data),
-                                     size)
-      != nullptr)
+  if (!frame_guard::accepts_payload(reinterpret_cast<const char*>(data),
+                                    size))
     return 0;
   caf::binary_deserializer source{sys(), reinterpret_cast<const char*>(data),
                                   size};

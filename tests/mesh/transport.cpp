@@ -537,6 +537,60 @@ TEST_CASE("a CAF peer sending a config_value that CAF cannot decode is "
   CHECK(*out == 5);
 }
 
+TEST_CASE("a CAF peer sending a type CAF decodes but the allowlist does not "
+          "name is disconnected and the node keeps serving") {
+  node server;
+  REQUIRE(server.echo_ready());
+  auto mark = server.logs->mark();
+  {
+    // A plain CAF node: caf::timespan is a builtin every CAF node decodes.
+    node attacker{std::nullopt, false};
+    auto remote = transport_remote_actor(*attacker.sys, attacker.transport,
+                                         "127.0.0.1", server.port, 10s);
+    REQUIRE(remote);
+    caf::anon_send(*remote, caf::timespan{std::chrono::seconds{1}});
+    CHECK(server.logs->wait_for(
+      "a message names the type @timespan, which this node does not decode",
+      10s, mark));
+  }
+  node client{std::nullopt, false};
+  auto out = call_echo(client, server, int32_t{5});
+  INFO(show(out));
+  REQUIRE(out);
+  CHECK(*out == 5);
+  // The echo actor saw the readiness probe and the call, nothing else.
+  CHECK(server.echoed->load() == 2);
+}
+
+TEST_CASE("a raw TCP client whose BASP handshake names a uri node id with "
+          "a bad host variant is disconnected and the node keeps serving") {
+  node server;
+  REQUIRE(server.echo_ready());
+  auto mark = server.logs->mark();
+  // A node id of CAF's `uri` kind: the atom "uri", an empty scheme and
+  // userinfo, then a host variant index no alternative has. CAF 0.17 throws
+  // decoding it, in BASP and in the transport's own handshake reading.
+  std::vector<char> payload;
+  caf::binary_serializer sink{*server.sys, payload};
+  REQUIRE_FALSE(sink(caf::atom("uri")));
+  payload.insert(payload.end(), {0, 0, static_cast<char>(200)});
+  auto frame
+    = basp_header(client_handshake_op, static_cast<uint32_t>(payload.size()));
+  frame.insert(frame.end(), payload.begin(), payload.end());
+  auto fd = raw_connect(server.port);
+  REQUIRE(fd >= 0);
+  REQUIRE(send_all(fd, frame));
+  CHECK(closed_within(fd, 5s));
+  ::close(fd);
+  CHECK(server.logs->wait_for("a message names the type caf::uri (a node id)",
+                              5s, mark));
+  node client{std::nullopt, false};
+  auto out = call_echo(client, server, int32_t{9});
+  INFO(show(out));
+  REQUIRE(out);
+  CHECK(*out == 9);
+}
+
 TEST_CASE("a TLS client with a certificate from another CA never reaches "
           "the published actor") {
   auto& c = certs();

@@ -1,10 +1,234 @@
 #include "switchboard/detail/frame_guard.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
+#include <caf/atom.hpp>
+
 namespace switchboard::detail {
+
+// -- allowlist ----------------------------------------------------------------
+
+bool frame_guard::is_allowed_type(std::string_view name) noexcept {
+  return std::find(std::begin(allowed_types), std::end(allowed_types), name)
+         != std::end(allowed_types);
+}
+
+// -- type_scanner -------------------------------------------------------------
+
+namespace {
+
+/// `node_id::uri_data::class_id` as CAF's binary serializer writes it: an
+/// atom's uint64 in network byte order.
+struct uri_tag {
+  char bytes[8];
+  constexpr uri_tag() : bytes() {
+    auto x = static_cast<uint64_t>(caf::atom("uri"));
+    for (int i = 7; i >= 0; --i) {
+      bytes[i] = static_cast<char>(x & 0xFF);
+      x >>= 8;
+    }
+  }
+};
+
+constexpr uri_tag uri_node_tag;
+
+} // namespace
+
+const char* frame_guard::uri_node_id_tag() noexcept {
+  return uri_node_tag.bytes;
+}
+
+void frame_guard::type_scanner::begin(uint64_t size) noexcept {
+  state_ = state::idle;
+  refused_ = refusal::none;
+  left_ = size;
+  history_len_ = 0;
+  name_len_ = 0;
+}
+
+bool frame_guard::type_scanner::feed(const char* data, size_t n) {
+  if (refused_ != refusal::none)
+    return false;
+  if (has_uri_node_id(data, n))
+    return false;
+  auto end = data + n;
+  auto i = data;
+  while (i != end) {
+    if (state_ == state::idle) {
+      // Hot path: nothing can start before the next '@'.
+      auto at = static_cast<const char*>(
+        std::memchr(i, '@', static_cast<size_t>(end - i)));
+      auto skip = static_cast<size_t>((at != nullptr ? at : end) - i);
+      remember(i, skip);
+      left_ -= skip;
+      i += skip;
+      if (at == nullptr)
+        break;
+    }
+    if (!step(static_cast<unsigned char>(*i)))
+      return false;
+    remember(i, 1);
+    --left_;
+    ++i;
+  }
+  return true;
+}
+
+bool frame_guard::type_scanner::has_uri_node_id(const char* data, size_t n) {
+  constexpr size_t tag_size = sizeof(uri_node_tag.bytes);
+  auto tag = uri_node_tag.bytes;
+  // The tag split between the bytes before `data` and `data` itself.
+  char seam[2 * tag_size];
+  std::memcpy(seam, history_, history_len_);
+  auto head = std::min(n, tag_size - 1);
+  std::memcpy(seam + history_len_, data, head);
+  if (memmem(seam, history_len_ + head, tag, tag_size) != nullptr
+      || memmem(data, n, tag, tag_size) != nullptr) {
+    refused_name_ = "caf::uri (a node id)";
+    refused_ = refusal::refused_type;
+    return true;
+  }
+  return false;
+}
+
+bool frame_guard::type_scanner::step(unsigned char c) {
+  switch (state_) {
+  case state::idle:
+    if (c == '@') {
+      // The length CAF reads if a type list starts here: `begin_object`'s
+      // uint16 zero, then the varint (at most 5 bytes, its last below 0x80,
+      // the others 0x80 and above), then the string's bytes.
+      valid_length_ = false;
+      if (history_len_ > 0 && (history_[history_len_ - 1] & 0x80) == 0) {
+        auto first = history_len_ - 1;
+        while (first > 0 && (history_[first - 1] & 0x80) != 0)
+          --first;
+        valid_length_ = history_len_ - first <= 5 && first >= 2
+                        && history_[first - 1] == 0 && history_[first - 2] == 0;
+        length_ = 0;
+        for (auto k = first; k < history_len_; ++k)
+          length_ |= static_cast<uint32_t>(history_[k] & 0x7F)
+                     << (7 * (k - first));
+      }
+      room_ = left_;
+      state_ = state::at;
+    }
+    return true;
+  case state::at:
+    if (c == '<') {
+      state_ = state::at_lt;
+      return true;
+    }
+    state_ = state::idle;
+    return step(c);
+  case state::at_lt:
+    if (c == '>')
+      return start_list();
+    state_ = state::idle;
+    return step(c);
+  case state::in_list:
+    break;
+  }
+  if (first_) {
+    first_ = false;
+    if (c != '+') {
+      // `message::load` refuses such a list before decoding anything.
+      state_ = state::idle;
+      return step(c);
+    }
+  } else if (c == '+') {
+    if (!end_name())
+      return false;
+  } else {
+    if (name_len_ == longest_allowed_type) {
+      // Longer than any allowed name: refused without waiting for its end.
+      refused_name_.assign(name_, name_len_);
+      refused_name_.push_back(static_cast<char>(c));
+      return refuse_name(true);
+    }
+    name_[name_len_++] = static_cast<char>(c);
+  }
+  if (--list_left_ == 0) {
+    state_ = state::idle;
+    return end_name();
+  }
+  return true;
+}
+
+bool frame_guard::type_scanner::start_list() {
+  state_ = state::idle;
+  // Not a list CAF can read: no varint before the '@', a string too short
+  // to hold "@<>", or one past the payload's end.
+  if (!valid_length_ || length_ < 3 || length_ > room_)
+    return true;
+  if (length_ > max_type_list) {
+    refused_ = refusal::oversized_type_list;
+    refused_size_ = length_;
+    refused_name_.clear();
+    return false;
+  }
+  if (length_ == 3)
+    return true; // "@<>": the empty message.
+  state_ = state::in_list;
+  list_left_ = length_ - 3;
+  first_ = true;
+  name_len_ = 0;
+  return true;
+}
+
+bool frame_guard::type_scanner::end_name() {
+  std::string_view name{name_, name_len_};
+  name_len_ = 0;
+  if (is_allowed_type(name))
+    return true;
+  refused_name_.assign(name);
+  return refuse_name(false);
+}
+
+bool frame_guard::type_scanner::refuse_name(bool overlong) {
+  std::string printable;
+  for (auto ch : refused_name_) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c > 0x20 && c < 0x7F) {
+      printable.push_back(ch);
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      printable += buf;
+    }
+  }
+  if (overlong)
+    printable += "...";
+  if (printable.empty())
+    printable = "(empty name)";
+  refused_name_ = std::move(printable);
+  refused_ = refusal::refused_type;
+  return false;
+}
+
+void frame_guard::type_scanner::remember(const char* data, size_t n) noexcept {
+  constexpr auto cap = sizeof(history_);
+  if (n >= cap) {
+    std::memcpy(history_, data + n - cap, cap);
+    history_len_ = cap;
+    return;
+  }
+  auto keep = std::min(history_len_, cap - n);
+  std::memmove(history_, history_ + history_len_ - keep, keep);
+  std::memcpy(history_ + keep, data, n);
+  history_len_ = keep + n;
+}
+
+bool frame_guard::accepts_payload(const char* data, size_t n) {
+  type_scanner scanner;
+  scanner.begin(n);
+  return scanner.feed(data, n);
+}
+
+// -- frame_guard --------------------------------------------------------------
 
 frame_guard::frame_guard(uint64_t max_frame, handshake_callback on_handshake)
   : max_frame_(max_frame), on_handshake_(std::move(on_handshake)) {
@@ -16,13 +240,11 @@ bool frame_guard::consume(const char* data, size_t n) {
     return false;
   while (n > 0) {
     if (payload_left_ > 0) {
-      // Hot path: payload bytes only count down, unless a handshake is
-      // being collected.
       auto take = static_cast<size_t>(std::min<uint64_t>(n, payload_left_));
+      if (!scanner_.feed(data, take))
+        return refuse(scanner_.refused(), scanner_.refused_size());
       if (collecting_)
         handshake_.insert(handshake_.end(), data, data + take);
-      else if (!scan_payload(data, take))
-        return false;
       payload_left_ -= take;
       data += take;
       n -= take;
@@ -52,11 +274,11 @@ bool frame_guard::on_header_complete() {
              | (uint32_t{header_[6]} << 8) | uint32_t{header_[7]};
   if (len > max_frame_)
     return refuse(refusal::oversized_frame, len);
+  scanner_.begin(len);
   auto handshake
     = operation_ == server_handshake || operation_ == client_handshake;
   if (!handshake || !on_handshake_) {
     payload_left_ = len;
-    tail_len_ = 0;
     return true;
   }
   if (len > max_handshake)
@@ -72,56 +294,6 @@ bool frame_guard::on_header_complete() {
   handshake_.clear();
   handshake_.reserve(len);
   payload_left_ = len;
-  return true;
-}
-
-const char* frame_guard::find_refused_type(const char* data,
-                                           size_t n) noexcept {
-  auto end = data + n;
-  for (auto i = data; i != end;) {
-    auto at = static_cast<const char*>(
-      std::memchr(i, '@', static_cast<size_t>(end - i)));
-    if (at == nullptr)
-      return nullptr;
-    for (auto name : refused_types) {
-      auto len = std::strlen(name);
-      // The name starts with '+' one byte before the '@'.
-      if (at > data && static_cast<size_t>(end - at) >= len - 1
-          && std::memcmp(at - 1, name, len) == 0)
-        return name;
-    }
-    i = at + 1;
-  }
-  return nullptr;
-}
-
-bool frame_guard::scan_payload(const char* data, size_t n) {
-  // A name split between the previous bytes and these: scan the seam.
-  if (tail_len_ > 0) {
-    char seam[2 * longest_refused_type];
-    auto head = std::min(n, longest_refused_type - 1);
-    std::memcpy(seam, tail_, tail_len_);
-    std::memcpy(seam + tail_len_, data, head);
-    if (auto name = find_refused_type(seam, tail_len_ + head)) {
-      refused_type_ = name;
-      return refuse(refusal::refused_type, 0);
-    }
-  }
-  if (auto name = find_refused_type(data, n)) {
-    refused_type_ = name;
-    return refuse(refusal::refused_type, 0);
-  }
-  // Keep the payload's last bytes (at most one short of the longest name)
-  // for the next seam.
-  constexpr auto max_tail = longest_refused_type - 1;
-  auto keep = std::min(n, max_tail);
-  char joined[2 * longest_refused_type];
-  std::memcpy(joined, tail_, tail_len_);
-  std::memcpy(joined + tail_len_, data + n - keep, keep);
-  auto total = tail_len_ + keep;
-  auto start = total > max_tail ? total - max_tail : 0;
-  tail_len_ = total - start;
-  std::memcpy(tail_, joined + start, tail_len_);
   return true;
 }
 

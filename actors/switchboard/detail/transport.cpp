@@ -191,9 +191,13 @@ private:
               + std::to_string(frame_guard::max_handshake) + " allowed";
       break;
     case frame_guard::refusal::refused_type:
-      line += "a message names the type "
-              + std::string{guard_.refused_type() + 1}
-              + ", whose decoding CAF 0.17 cannot do safely";
+      line += "a message names the type " + guard_.refused_type()
+              + ", which this node does not decode from the network";
+      break;
+    case frame_guard::refusal::oversized_type_list:
+      line += "a message's type list announces "
+              + std::to_string(guard_.refused_size()) + " bytes, at most "
+              + std::to_string(frame_guard::max_type_list) + " allowed";
       break;
     default:
       line += conflict_;
