@@ -85,6 +85,12 @@ mesh::mesh(router_ref r, mesh_options opts) : router_(std::move(r)) {
                           sys_cfg.openssl_cafile};
   topts.log = opts.log;
   topts.traffic = shared_->traffic;
+  if (!opts.custom_types.empty()) {
+    auto types = std::make_shared<detail::frame_guard::custom_types>();
+    if (auto err = types->assign(opts.custom_types); !err.empty())
+      throw std::invalid_argument("mesh: " + err);
+    topts.custom_types = std::move(types);
+  }
   auto transport
     = detail::spawn_transport(router_.system(), std::move(topts), ids);
   if (!transport)

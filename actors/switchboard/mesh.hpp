@@ -64,6 +64,13 @@ struct mesh_options {
   /// Rules name identities, which only TLS gives: without `tls`, any rule
   /// denies everything to everyone remote.
   std::vector<core::access_rule> allow;
+  /// The custom types (as named to `add_message_type`) that this node's
+  /// routes take or return across the mesh. A connection is closed when a
+  /// peer sends a type outside the builtin allowlist (docs/security.md)
+  /// and this list; each name also allows `std::vector<name>`. A name that
+  /// is empty, longer than 243 bytes, holds "@<>" or '+', or is a CAF
+  /// builtin name makes the mesh constructor throw std::invalid_argument.
+  std::vector<std::string> custom_types;
   /// Protected mode is off: `listen` accepts a non-loopback address
   /// without `tls`. Default false.
   bool insecure = false;

@@ -183,3 +183,82 @@ TEST_CASE("two peers serving the same route share the load") {
   CHECK(seen["C"] >= 30);
   CHECK(seen["B"] + seen["C"] == 100);
 }
+
+namespace {
+
+/// A type of the test's own, registered on both nodes.
+struct point {
+  int32_t x = 0;
+  int32_t y = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, point& p) {
+  return f(caf::meta::type_name("test::point"), p.x, p.y);
+}
+
+void register_point(caf::actor_system_config& cfg) {
+  cfg.add_message_type<point>("test::point");
+}
+
+mesh_options with_point() {
+  mesh_options opts;
+  opts.custom_types = {"test::point"};
+  return opts;
+}
+
+/// A route that scales a point by a double: a custom type and a builtin
+/// outside the integers, both ways.
+void add_scale_route(mesh_node& n) {
+  REQUIRE(n.sb->add("scale", [](const point& p, double k) {
+    return caf::make_message(point{static_cast<int32_t>(p.x * k),
+                                   static_cast<int32_t>(p.y * k)},
+                             k * 2);
+  }) == caf::none);
+}
+
+} // namespace
+
+TEST_CASE("a custom type listed in custom_types crosses the mesh both ways") {
+  mesh_node a{"A", with_point(), nullptr, 0, register_point};
+  mesh_node b{"B", with_point(), nullptr, 0, register_point};
+  add_scale_route(b);
+  a.connect(b);
+  REQUIRE(a.net->wait_for_route("scale", 10s));
+  auto out = a.call("scale", caf::make_message(point{2, -3}, 1.5));
+  INFO(show(out));
+  REQUIRE(out);
+  REQUIRE(out->match_elements<point, double>());
+  CHECK(out->get_as<point>(0).x == 3);
+  CHECK(out->get_as<point>(0).y == -4);
+  CHECK(out->get_as<double>(1) == 3.0);
+}
+
+TEST_CASE("a node closes the connection of a peer that sends a custom type "
+          "it does not list in custom_types") {
+  mesh_node a{"A", with_point(), nullptr, 0, register_point};
+  mesh_node b{"B", mesh_options{}, nullptr, 0, register_point};
+  add_scale_route(b);
+  a.connect(b);
+  REQUIRE(a.net->wait_for_route("scale", 10s));
+  auto out = a.call("scale", caf::make_message(point{2, -3}, 1.5));
+  REQUIRE(!out);
+  CHECK(code_of(out.error()) == error_code::node_down);
+  CHECK(b.wait_for_log("names the type test::point", 10s));
+}
+
+TEST_CASE("a mesh refuses custom_types that are not custom type names") {
+  caf::actor_system_config cfg;
+  configure_mesh(cfg);
+  caf::actor_system sys{cfg};
+  router sb{sys};
+  for (auto bad : {std::string{}, std::string{"@config_value"},
+                   std::string{"double"}, std::string{"a+b"},
+                   std::string(300, 'x')}) {
+    INFO(bad);
+    mesh_options opts;
+    opts.name = "A";
+    opts.custom_types = {bad};
+    CHECK_THROWS_AS(mesh(sb.ref(), opts), std::invalid_argument);
+  }
+}

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <stdexcept>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -221,14 +223,16 @@ TEST_CASE_METHOD(guard_system,
                  "frame_guard refuses a type outside the allowlist, naming "
                  "it, wherever the reads split its name") {
   CHECK(refused_at_every_cut(payload(caf::make_message(
-          int32_t{1}, caf::timespan{std::chrono::seconds{1}})))
-        == "@timespan");
-  CHECK(refused_at_every_cut(payload(caf::make_message(1.5))) == "double");
+          int32_t{1}, caf::make_message_id(7))))
+        == "@message_id");
+  CHECK(refused_at_every_cut(payload(caf::make_message(
+          static_cast<long double>(1.5))))
+        == "@ldouble");
   CHECK(refused_at_every_cut(payload(caf::make_message(
           std::string{"x"}, caf::duration{caf::time_unit::seconds, 1})))
         == "@duration");
-  std::map<std::string, std::string> strmap{{"k", "v"}};
-  CHECK(refused_at_every_cut(payload(caf::make_message(strmap))) == "@strmap");
+  CHECK(refused_at_every_cut(payload(caf::make_message(caf::timeout_msg{})))
+        == "@timeout");
   // Byte by byte, too.
   auto bytes = payload(caf::make_message(caf::down_msg{}));
   frame_guard guard{1000};
@@ -246,21 +250,22 @@ TEST_CASE_METHOD(guard_system,
                  "frame_guard refuses a type nested in a caf::error's context "
                  "or in a wire payload") {
   using namespace switchboard::detail;
-  auto err = caf::make_error(caf::sec::runtime_error,
-                             caf::timespan{std::chrono::seconds{1}});
-  CHECK(refused_at_every_cut(payload(caf::make_message(err))) == "@timespan");
+  auto err = caf::make_error(caf::sec::runtime_error, caf::make_message_id(3));
+  CHECK(refused_at_every_cut(payload(caf::make_message(err)))
+        == "@message_id");
   std::vector<wire_reply> reps{
     {1, wire_payload::of(caf::make_message(std::string{"ok"})), err}};
   CHECK(refused_at_every_cut(
           payload(caf::make_message(switchboard::replies_atom::value, reps)))
-        == "@timespan");
+        == "@message_id");
   std::vector<wire_request> reqs{
-    {1, 0, "echo", wire_payload::of(caf::make_message(2.5f))}};
+    {1, 0, "echo",
+     wire_payload::of(caf::make_message(static_cast<long double>(2.5)))}};
   CHECK(refused_at_every_cut(
           payload(caf::make_message(switchboard::requests_atom::value, reqs)))
-        == "float");
+        == "@ldouble");
   // An error travelling as BASP's down message body (no message around).
-  CHECK(refused_at_every_cut(payload(err)) == "@timespan");
+  CHECK(refused_at_every_cut(payload(err)) == "@message_id");
 }
 
 TEST_CASE_METHOD(guard_system,
@@ -397,7 +402,88 @@ TEST_CASE_METHOD(guard_system,
     CHECK(name.find('+') == std::string_view::npos);
     CHECK(name.find("@<>") == std::string_view::npos);
     CHECK(name.size() <= frame_guard::longest_allowed_type);
-    if (name[0] != '@' && name != "bool")
+    // CAF's builtins ("@...", "bool", "double", "float") are numbered, not
+    // registered by name; every other name is one configure_mesh adds.
+    if (name[0] != '@' && name != "bool" && name != "double"
+        && name != "float")
       CHECK(cfg.value_factories_by_name.count(std::string{name}) == 1);
   }
+}
+
+TEST_CASE_METHOD(guard_system,
+                 "frame_guard passes the plain value types route arguments "
+                 "carry wherever the reads split them") {
+  std::map<std::string, std::string> strmap{{"k", "v"}};
+  std::set<std::string> strset{"a", "b"};
+  auto msg = caf::make_message(1.5, 2.5f, caf::timespan{std::chrono::seconds{1}},
+                               caf::make_timestamp(), strmap, strset,
+                               std::u16string{u"x"}, std::u32string{U"y"});
+  INFO(caf::to_string(msg));
+  CHECK(accepted_at_every_cut(payload(msg)));
+}
+
+namespace {
+
+/// A type of the test's own, registered as `test::spot`.
+struct spot {
+  int32_t x = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, spot& p) {
+  return f(caf::meta::type_name("test::spot"), p.x);
+}
+
+} // namespace
+
+TEST_CASE("frame_guard passes a custom type and its vector only when listed") {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 1);
+  switchboard::configure_mesh(cfg, nullptr);
+  cfg.add_message_type<spot>("test::spot");
+  caf::actor_system sys{cfg};
+  auto bytes_of = [&](const caf::message& msg) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    REQUIRE(!sink(msg));
+    return std::string{buf.begin(), buf.end()};
+  };
+  auto one = bytes_of(caf::make_message(spot{1}));
+  auto many = bytes_of(caf::make_message(std::vector<spot>{{1}, {2}}));
+  frame_guard::custom_types types;
+  REQUIRE(types.assign({"test::spot"}).empty());
+  for (auto& bytes : {one, many}) {
+    CHECK_FALSE(frame_guard::accepts_payload(bytes.data(), bytes.size()));
+    CHECK(frame_guard::accepts_payload(bytes.data(), bytes.size(), &types));
+  }
+  // A guard made with the list, split anywhere.
+  auto shared = std::make_shared<const frame_guard::custom_types>(types);
+  for (size_t cut = 0; cut <= many.size(); ++cut) {
+    frame_guard guard{1u << 20, nullptr, shared};
+    auto hdr = header(direct_message, static_cast<uint32_t>(many.size()));
+    CHECK((guard.consume(hdr.data(), hdr.size())
+           && guard.consume(many.data(), cut)
+           && guard.consume(many.data() + cut, many.size() - cut)));
+  }
+  // Never the stream CAF registers beside it, nor a name merely close.
+  CHECK_FALSE(types.contains("caf::stream<test::spot>"));
+  CHECK_FALSE(types.contains("std::vector<test::spo>"));
+  CHECK_FALSE(types.contains("std::vector<>"));
+  CHECK(types.contains("std::vector<test::spot>"));
+}
+
+TEST_CASE("frame_guard's custom types refuse names that are not custom type "
+          "names") {
+  frame_guard::custom_types types;
+  CHECK(types.assign({""}) == "a custom type name is empty");
+  CHECK(types.assign({"@config_value"}).find("is a CAF builtin name")
+        != std::string::npos);
+  CHECK(types.assign({"double"}).find("is a CAF builtin name")
+        != std::string::npos);
+  CHECK(types.assign({"a+b"}).find("holds") != std::string::npos);
+  CHECK(types.assign({"x@<>"}).find("holds") != std::string::npos);
+  CHECK(types.assign({std::string(244, 'x')}).find("is longer than 243")
+        != std::string::npos);
+  CHECK(types.assign({std::string(243, 'x')}).empty());
+  CHECK(types.longest() == 256);
 }

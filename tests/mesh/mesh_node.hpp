@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -182,10 +183,15 @@ struct mesh_node {
 
   explicit mesh_node(const std::string& name, mesh_options opts = {},
                      const tls_files* tls = nullptr,
-                     uint16_t listen_port = 0) {
+                     uint16_t listen_port = 0,
+                     const std::function<void(caf::actor_system_config&)>&
+                       setup
+                     = nullptr) {
     millis_since_start(); // The clock of the shown lines starts here.
     cfg.set("scheduler.max-threads", 2);
     configure_mesh(cfg, tls);
+    if (setup)
+      setup(cfg); // e.g. the test's own message types
     sys.emplace(cfg);
     sb.emplace(*sys);
     opts.name = name;

@@ -16,6 +16,39 @@ bool frame_guard::is_allowed_type(std::string_view name) noexcept {
          != std::end(allowed_types);
 }
 
+std::string frame_guard::custom_types::assign(std::vector<std::string> names) {
+  size_t longest = 0;
+  for (auto& name : names) {
+    auto quoted = "custom type '" + name + "'";
+    if (name.empty())
+      return "a custom type name is empty";
+    if (name.size() > max_type_name - 13)
+      return quoted + " is longer than "
+             + std::to_string(max_type_name - 13) + " bytes";
+    if (name.find("@<>") != std::string::npos
+        || name.find('+') != std::string::npos)
+      return quoted + " holds \"@<>\" or '+', which CAF's type lists use";
+    if (name.front() == '@' || name == "bool" || name == "double"
+        || name == "float")
+      return quoted + " is a CAF builtin name: those the mesh accepts are "
+                      "allowed already, the others never";
+    longest = std::max(longest, name.size() + 13);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  names_ = std::move(names);
+  longest_ = longest;
+  return {};
+}
+
+bool frame_guard::custom_types::contains(std::string_view name) const noexcept {
+  constexpr std::string_view prefix = "std::vector<";
+  if (name.size() > prefix.size() + 1 && name.substr(0, prefix.size()) == prefix
+      && name.back() == '>')
+    name = name.substr(prefix.size(), name.size() - prefix.size() - 1);
+  return std::binary_search(names_.begin(), names_.end(), name);
+}
+
 // -- type_scanner -------------------------------------------------------------
 
 namespace {
@@ -39,6 +72,17 @@ constexpr uri_tag uri_node_tag;
 
 const char* frame_guard::uri_node_id_tag() noexcept {
   return uri_node_tag.bytes;
+}
+
+frame_guard::type_scanner::type_scanner(const custom_types* extra) noexcept
+  : extra_(extra) {
+  if (extra_ != nullptr)
+    longest_ = std::min(max_type_name,
+                        std::max(longest_allowed_type, extra_->longest()));
+}
+
+bool frame_guard::type_scanner::allowed(std::string_view name) const noexcept {
+  return is_allowed_type(name) || (extra_ != nullptr && extra_->contains(name));
 }
 
 void frame_guard::type_scanner::begin(uint64_t size) noexcept {
@@ -143,7 +187,7 @@ bool frame_guard::type_scanner::step(unsigned char c) {
     if (!end_name())
       return false;
   } else {
-    if (name_len_ == longest_allowed_type) {
+    if (name_len_ == longest_) {
       // Longer than any allowed name: refused without waiting for its end.
       refused_name_.assign(name_, name_len_);
       refused_name_.push_back(static_cast<char>(c));
@@ -182,7 +226,7 @@ bool frame_guard::type_scanner::start_list() {
 bool frame_guard::type_scanner::end_name() {
   std::string_view name{name_, name_len_};
   name_len_ = 0;
-  if (is_allowed_type(name))
+  if (allowed(name))
     return true;
   refused_name_.assign(name);
   return refuse_name(false);
@@ -222,16 +266,21 @@ void frame_guard::type_scanner::remember(const char* data, size_t n) noexcept {
   history_len_ = keep + n;
 }
 
-bool frame_guard::accepts_payload(const char* data, size_t n) {
-  type_scanner scanner;
+bool frame_guard::accepts_payload(const char* data, size_t n,
+                                  const custom_types* extra) {
+  type_scanner scanner{extra};
   scanner.begin(n);
   return scanner.feed(data, n);
 }
 
 // -- frame_guard --------------------------------------------------------------
 
-frame_guard::frame_guard(uint64_t max_frame, handshake_callback on_handshake)
-  : max_frame_(max_frame), on_handshake_(std::move(on_handshake)) {
+frame_guard::frame_guard(uint64_t max_frame, handshake_callback on_handshake,
+                         std::shared_ptr<const custom_types> extra)
+  : max_frame_(max_frame),
+    on_handshake_(std::move(on_handshake)),
+    extra_(std::move(extra)),
+    scanner_(extra_.get()) {
   // nop
 }
 

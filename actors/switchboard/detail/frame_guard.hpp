@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,11 +75,14 @@ public:
   /// handle and for links; the front door traps it, tests/mesh/front_door.cpp).
   /// Switchboard's own: what `configure_mesh` and `register_error_category`
   /// register (wire requests and replies, adverts, route and peer
-  /// listings). Everything else CAF knows is refused: `caf::config_value`,
-  /// `settings` and the stream messages (a `caf::variant` whose decoding
-  /// throws on a bad index), `caf::duration` (a bad unit crashes
-  /// `to_string`), `double` and `float`, down and group messages,
-  /// timespans, string maps, the `std::vector<T>` and `stream<T>` CAF
+  /// listings). Plain values: `double`, `float` (finite only, see
+  /// deserializer_bounds.cpp), timespans, timestamps, string maps and sets,
+  /// UTF-16/32 strings. A node adds its own custom types (`custom_types`,
+  /// `mesh_options::custom_types`). Everything else CAF knows is refused:
+  /// `caf::config_value`, `settings` and the stream messages (a
+  /// `caf::variant` whose decoding throws on a bad index), `caf::duration`
+  /// (a bad unit crashes `to_string`), `long double`, node ids, down and
+  /// group messages, the `std::vector<T>` and `stream<T>` CAF
   /// registers beside every message type, the middleman's broker messages
   /// and the rest. The fields *inside* an allowed type are decoded by its
   /// `inspect` whatever they are; none of these types holds a refused one
@@ -105,6 +109,17 @@ public:
     "@u64",
     "@unit",
     "bool",
+    // Plain values whose decoding cannot throw, allocate beyond the bytes
+    // sent or (with deserializer_bounds.cpp) yield a non-finite float:
+    // what route arguments commonly carry.
+    "double",
+    "float",
+    "@timespan",
+    "@timestamp",
+    "@strmap",
+    "@strset",
+    "@u16str",
+    "@u32str",
     // Switchboard (mesh.cpp `configure_mesh`, error.cpp).
     "switchboard::wire_request",
     "std::vector<switchboard::wire_request>",
@@ -130,6 +145,39 @@ public:
 
   /// True if `name` is in `allowed_types`.
   static bool is_allowed_type(std::string_view name) noexcept;
+
+  /// Longest type name the guard reads; a custom name (`custom_types`) may
+  /// be `max_type_name - 13` bytes, to leave room for "std::vector<...>".
+  static constexpr size_t max_type_name = 256;
+
+  /// Type names a node accepts from peers besides `allowed_types`: the
+  /// custom types its routes' arguments and results carry, as registered
+  /// with `add_message_type`. Each name also allows "std::vector<name>",
+  /// which CAF registers beside it (never its `stream<...>`).
+  class custom_types {
+  public:
+    custom_types() = default;
+
+    /// Checks and takes `names`; returns what is wrong with the first bad
+    /// one (empty, too long, holding "@<>" or '+', or a CAF builtin name,
+    /// which starts with '@'), or an empty string.
+    std::string assign(std::vector<std::string> names);
+
+    bool contains(std::string_view name) const noexcept;
+
+    /// Longest name `contains` can accept (0 when empty).
+    size_t longest() const noexcept {
+      return longest_;
+    }
+
+    const std::vector<std::string>& names() const noexcept {
+      return names_;
+    }
+
+  private:
+    std::vector<std::string> names_;
+    size_t longest_ = 0;
+  };
 
   /// Checks every type list in one BASP payload, fed in pieces of any size.
   ///
@@ -180,6 +228,10 @@ public:
   /// (`longest_allowed_type` bytes); nothing is buffered.
   class type_scanner {
   public:
+    /// A scanner that also accepts the names in `extra` (may be null; must
+    /// outlive the scanner).
+    explicit type_scanner(const custom_types* extra = nullptr) noexcept;
+
     /// Starts a payload of `size` bytes.
     void begin(uint64_t size) noexcept;
 
@@ -195,7 +247,7 @@ public:
     }
 
     /// The refused name, printable (bytes outside 0x21..0x7e as `\xNN`;
-    /// an overlong one cut after `longest_allowed_type + 1` bytes and
+    /// an overlong one cut after the longest allowed name's length + 1 and
     /// ended with "...").
     const std::string& refused_name() const noexcept {
       return refused_name_;
@@ -208,6 +260,7 @@ public:
 
   private:
     bool has_uri_node_id(const char* data, size_t n);
+    bool allowed(std::string_view name) const noexcept;
 
     enum class state : uint8_t { idle, at, at_lt, in_list };
 
@@ -234,7 +287,10 @@ public:
     /// the first (which must be '+') is behind.
     uint32_t list_left_ = 0;
     bool first_ = true;
-    char name_[longest_allowed_type] = {};
+    const custom_types* extra_ = nullptr;
+    /// The longest name worth reading: longer ones are refused at once.
+    size_t longest_ = longest_allowed_type;
+    char name_[max_type_name] = {};
     size_t name_len_ = 0;
     std::string refused_name_;
     uint32_t refused_size_ = 0;
@@ -247,7 +303,8 @@ public:
 
   /// True if `type_scanner` accepts `data[0, n)` as one complete payload:
   /// exactly what a guard accepts of a frame's payload.
-  static bool accepts_payload(const char* data, size_t n);
+  static bool accepts_payload(const char* data, size_t n,
+                              const custom_types* extra = nullptr);
 
   /// Called with the operation and the complete payload of each handshake
   /// frame; returning false refuses the stream.
@@ -257,7 +314,8 @@ public:
   /// A guard refusing frames above `max_frame` payload bytes. Handshake
   /// payloads are collected only when `on_handshake` is set.
   explicit frame_guard(uint64_t max_frame,
-                       handshake_callback on_handshake = nullptr);
+                       handshake_callback on_handshake = nullptr,
+                       std::shared_ptr<const custom_types> extra = nullptr);
 
   /// Feeds the next `n` bytes read from the connection. Returns false when
   /// the stream is refused; every later call returns false too.
@@ -291,6 +349,7 @@ private:
 
   uint64_t max_frame_;
   handshake_callback on_handshake_;
+  std::shared_ptr<const custom_types> extra_;
   /// Bytes of the current frame's payload still to come; 0 = in a header.
   uint64_t payload_left_ = 0;
   size_t header_pos_ = 0;

@@ -44,6 +44,7 @@ struct transport_shared {
   std::shared_ptr<traffic_table> traffic;
   std::function<void(const std::string&)> log;
   std::function<void(int)> on_accept;
+  std::shared_ptr<const frame_guard::custom_types> custom_types;
 
   void write_log(const std::string& line) const {
     if (log)
@@ -70,7 +71,8 @@ public:
   connection(std::shared_ptr<const transport_shared> shared, native_socket fd,
              std::unique_ptr<tls_session> tls)
     : shared_(std::move(shared)), fd_(fd), tls_(std::move(tls)),
-      guard_(shared_->max_frame, handshake_callback()) {
+      guard_(shared_->max_frame, handshake_callback(),
+             shared_->custom_types) {
     // nop
   }
 
@@ -498,6 +500,7 @@ spawn_transport(caf::actor_system& sys, transport_options opts,
   shared->log = std::move(opts.log);
   shared->on_accept = std::move(opts.on_accept);
   shared->traffic = std::move(opts.traffic);
+  shared->custom_types = std::move(opts.custom_types);
   if (opts.tls) {
     std::string error;
     shared->tls = tls_context::make(opts.tls->certificate, opts.tls->key,

@@ -13,6 +13,7 @@
 #include <caf/timespan.hpp>
 
 #include "switchboard/detail/fd_rotation.hpp"
+#include "switchboard/detail/frame_guard.hpp"
 #include "switchboard/detail/identity_table.hpp"
 #include "switchboard/detail/traffic_table.hpp"
 #include "switchboard/mesh.hpp"
@@ -43,6 +44,10 @@ struct transport_options {
   /// attaches its counters here under the node id of its BASP handshake
   /// (see `traffic_table`).
   std::shared_ptr<traffic_table> traffic;
+
+  /// Custom type names peers may send besides the builtin allowlist
+  /// (`frame_guard::custom_types`); null: none.
+  std::shared_ptr<const frame_guard::custom_types> custom_types;
 };
 
 /// Spawns the node's transport: an actor speaking CAF's `middleman_actor`
