@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/) with clang-14 and runs each for
-# N seconds, two at a time. Prints per target: executions, exec/s, coverage
+# N seconds, two at a time (--parallel P: P at a time). Prints per target: executions, exec/s, coverage
 # (cov: and ft: of libFuzzer's last stats line) and corpus size; exits
 # non-zero on any crash, leaving the crash input's path in the output.
 # New inputs collect in a work directory outside the repository (printed);
 # with --merge, the interesting ones are merged into tests/fuzz/corpus/.
 #
-#   bash scripts/fuzz.sh [--seconds N] [--merge] [TARGET...]
+#   bash scripts/fuzz.sh [--seconds N] [--parallel P] [--merge] [TARGET...]
 #
 # Targets: config units names mesh_table decode (default: all). Installs
 # clang-14 and libclang-rt-14-dev from Debian if they are missing (as root).
@@ -17,12 +17,15 @@ root=$(pwd)
 started=$(date +%s)
 
 seconds=60
+parallel=2
 merge=0
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --seconds=*) seconds=${1#--seconds=}; shift ;;
+    --parallel) parallel=$2; shift 2 ;;
+    --parallel=*) parallel=${1#--parallel=}; shift ;;
     --merge) merge=1; shift ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
@@ -30,6 +33,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=(config units names mesh_table decode)
+case "$parallel" in
+  ''|*[!0-9]*|0) echo "fuzz.sh: --parallel takes a positive number" >&2; exit 2 ;;
+esac
 
 # -- install -----------------------------------------------------------------
 missing=()
@@ -55,7 +61,7 @@ built=$(date +%s)
 # -- run ---------------------------------------------------------------------
 work=${FUZZ_WORK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/switchboard-fuzz.XXXXXX")}
 mkdir -p "$work"
-echo "== running each target for ${seconds}s, two at a time (work dir: $work)"
+echo "== running each target for ${seconds}s, $parallel at a time (work dir: $work)"
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="suppressions=$root/.ci/ubsan.supp:print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp"
@@ -79,12 +85,12 @@ run_one() {
 i=0
 while [ $i -lt ${#targets[@]} ]; do
   pids=()
-  for t in "${targets[@]:$i:2}"; do
+  for t in "${targets[@]:$i:$parallel}"; do
     run_one "$t" &
     pids+=($!)
   done
   wait "${pids[@]}"
-  i=$((i + 2))
+  i=$((i + parallel))
 done
 
 # -- report ------------------------------------------------------------------

@@ -342,3 +342,16 @@ TEST_CASE("handler kinds render as their names") {
   CHECK(to_string(handler_kind::exec) == "exec");
   CHECK(to_string(handler_kind::plugin) == "plugin");
 }
+
+TEST_CASE("an empty handler or plugin name is refused where it stands") {
+  // Found by fuzz_config (tests/fuzz/regressions/config/empty_handler.toml):
+  // the reader took `handler = ""` as a built-in with no name.
+  auto x = only_problem("[[route]]\nname = \"aa\"\nhandler = \"\"\n");
+  CHECK(pos(x) == "3:11");
+  CHECK(x.message == "route 'aa' handler is empty (name a built-in handler, "
+                     "e.g. \"echo\")");
+  auto y = only_problem("[[route]]\nname = \"bb\"\nplugin = \"\"\n");
+  CHECK(pos(y) == "3:10");
+  CHECK(y.message == "route 'bb' plugin is empty (give the path of a shared "
+                     "object)");
+}

@@ -785,12 +785,22 @@ public:
     if (key == "handler") {
       r.kind = handler_kind::builtin;
       auto s = string(*n, label + " handler");
+      if (s && s->empty()) {
+        report(n->source(), label + " handler is empty (name a built-in "
+                                    "handler, e.g. \"echo\")");
+        return false;
+      }
       r.builtin = s.value_or("");
       return s && ok;
     }
     if (key == "plugin") {
       r.kind = handler_kind::plugin;
       auto s = string(*n, label + " plugin");
+      if (s && s->empty()) {
+        report(n->source(), label + " plugin is empty (give the path of a "
+                                    "shared object)");
+        return false;
+      }
       r.plugin = resolve_if_path(s.value_or(""));
       return s && ok;
     }
