@@ -24,10 +24,10 @@ namespace {
 constexpr int64_t capacity = 100;
 constexpr size_t burst_size = 100 * capacity;
 /// Each refusal must reach its caller this soon after the call was issued.
-constexpr auto refusal_bound = 1ms;
+constexpr auto refusal_bound = 1ms * sanitizer_slowdown;
 /// A shared 2-core machine preempts a caller now and then for a few ms:
 /// 99 % of the refusals must meet the bound, every one this.
-constexpr auto refusal_ceiling = 20ms;
+constexpr auto refusal_ceiling = 20ms * sanitizer_slowdown;
 /// Resident memory may grow this much during the burst (measured: 0-6 MiB
 /// for 10,000 calls with 100 held).
 constexpr uint64_t rss_bound_kib = 32 * 1024;

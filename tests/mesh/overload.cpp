@@ -21,10 +21,12 @@ constexpr int64_t capacity = 100;
 constexpr size_t burst_size = 100 * capacity;
 /// Each refusal must reach its caller this soon after the call was issued:
 /// the calling node refuses it, nothing crosses the network.
-constexpr auto refusal_bound = std::chrono::milliseconds{1};
+constexpr auto refusal_bound
+  = std::chrono::milliseconds{1} * sanitizer_slowdown;
 /// A shared 2-core machine preempts a caller now and then for a few ms:
 /// 99 % of the refusals must meet the bound, every one this.
-constexpr auto refusal_ceiling = std::chrono::milliseconds{20};
+constexpr auto refusal_ceiling
+  = std::chrono::milliseconds{20} * sanitizer_slowdown;
 /// Both nodes run in this process: resident memory may grow this much.
 constexpr uint64_t rss_bound_kib = 64 * 1024;
 constexpr double rate_factor = 3.0;
