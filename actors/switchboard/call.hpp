@@ -146,9 +146,10 @@ public:
     // nop
   }
 
-  /// Overrides the route's timeout for this call. Callers keep one timer
-  /// lane per distinct timeout value: use a few fixed values, not a
-  /// remaining budget that differs on every call.
+  /// Overrides the route's timeout for this call. Any value costs the same:
+  /// a caller files its deadlines by timeout class (see
+  /// `core::pending_table`), so a remaining budget that differs on every
+  /// call is fine; such calls may time out up to 1/16 of their timeout late.
   call_request& timeout(caf::timespan t) {
     timeout_ = t;
     return *this;

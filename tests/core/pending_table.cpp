@@ -565,3 +565,119 @@ TEST_CASE("pending_table expires 100000 entries after taking half of them") {
   CHECK(n == count / 2);
   CHECK(t.empty());
 }
+
+TEST_CASE("pending_table puts timeouts within a sixteenth of each other in "
+          "one class and farther ones apart") {
+  using ns = std::chrono::nanoseconds;
+  auto cls = [](int64_t t) { return table::timeout_class(ns{t}); };
+  // Below 16 ns every value is a class of its own.
+  for (int64_t t = 0; t < 16; ++t)
+    CHECK(cls(t) == static_cast<uint32_t>(t));
+  CHECK(cls(-5) == 0);
+  // 100 ms and the values just below it (a mesh call's time left) share a
+  // class with bounded spread; 5 s is elsewhere.
+  CHECK(cls(100'000'000) == cls(99'000'000));
+  CHECK(cls(100'000'000) != cls(5'000'000'000));
+  // Every class spans less than 1/16 of its smallest member.
+  std::mt19937_64 rng{42};
+  for (int i = 0; i < 100000; ++i) {
+    auto a = static_cast<int64_t>(rng() >> (1 + rng() % 62));
+    auto b = static_cast<int64_t>(rng() >> (1 + rng() % 62));
+    if (a >= 16 && b >= 16 && cls(a) == cls(b)) {
+      auto lo = std::min(a, b);
+      CHECK(std::max(a, b) - lo < lo / 16 + 1);
+    }
+    CHECK(cls(a) < table::class_count);
+  }
+  CHECK(cls(INT64_MAX) == table::class_count - 1);
+}
+
+TEST_CASE("pending_table opens a bounded number of lanes for 10000 distinct "
+          "timeouts") {
+  table t;
+  std::vector<uint64_t> ids;
+  // Each call carries a different timeout, between 1 ms and 10 s (what a
+  // node relaying mesh calls sees): one lane per class, not per value.
+  for (int i = 0; i < 10000; ++i)
+    ids.push_back(send(t, "x", t0 + std::chrono::microseconds{i},
+                       1ms + std::chrono::microseconds{999} * i));
+  // 10 s / 1 ms spans 14 doublings of 16 classes each.
+  CHECK(t.lanes_in_use() <= 16 * 15);
+  CHECK(t.lanes_in_use() > 16); // Not one lane for all: classes differ.
+  CHECK(t.size() == 10000);
+  REQUIRE(t.next_deadline().has_value());
+  CHECK(*t.next_deadline() == t0 + 1ms);
+  for (auto id : ids)
+    REQUIRE(t.take(id).has_value());
+  CHECK(t.lanes_in_use() == 0);
+  CHECK_FALSE(t.next_deadline().has_value());
+}
+
+TEST_CASE("pending_table reclaims a lane when its last entry leaves") {
+  table t;
+  // More timeouts in turn than a table keeps lanes for at once, each taken
+  // before the next: the lanes stay few, with and without the class index.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 1; i <= 1000; ++i) {
+      auto id = send(t, "x", t0, std::chrono::seconds{i});
+      CHECK(t.lanes_in_use() == 1);
+      REQUIRE(t.take(id).has_value());
+      CHECK(t.lanes_in_use() == 0);
+    }
+    // Open many lanes at once (this builds the index), expire them all.
+    for (int i = 1; i <= 100; ++i)
+      send(t, "y", t0, std::chrono::seconds{i * 7});
+    CHECK(t.lanes_in_use() > 4);
+    CHECK(t.expire(t0 + 1000s, [](uint64_t, std::string&&) {}) == 100);
+    CHECK(t.lanes_in_use() == 0);
+  }
+  // Expiry emptied the lanes; one more timeout uses one.
+  auto id = send(t, "z", t0, 3s);
+  CHECK(t.lanes_in_use() == 1);
+  CHECK(*t.find(id) == "z");
+}
+
+TEST_CASE("pending_table expires mixed timeouts no earlier than due and less "
+          "than a sixteenth of the timeout late") {
+  table t;
+  struct entry {
+    time_point deadline;
+    table::duration timeout;
+  };
+  std::map<uint64_t, entry> live;
+  std::mt19937_64 rng{7};
+  auto now = t0;
+  size_t expired = 0;
+  auto check_expiry = [&](uint64_t id, std::string&&) {
+    auto i = live.find(id);
+    REQUIRE(i != live.end());
+    CHECK(i->second.deadline <= now);
+    CHECK(now - i->second.deadline
+          <= i->second.timeout / 16 + std::chrono::microseconds{100});
+    live.erase(i);
+    ++expired;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    // Calls with random timeouts between 1 ms and 1 s, sent in time order,
+    // some answered early; time moves 100 µs per step.
+    auto timeout = std::chrono::microseconds{1000 + rng() % 999000};
+    auto id = send(t, "x", now, timeout);
+    live.emplace(id, entry{now + timeout, timeout});
+    if (rng() % 4 == 0) {
+      auto victim = live.begin();
+      std::advance(victim, static_cast<long>(rng() % live.size()));
+      REQUIRE(t.take(victim->first).has_value());
+      live.erase(victim);
+    }
+    now += std::chrono::microseconds{100};
+    t.expire(now, check_expiry);
+  }
+  // Let the rest run out the same way (bounded: the last is due in 1 s).
+  for (int step = 0; !live.empty() && step < 20000; ++step) {
+    now += std::chrono::microseconds{100};
+    t.expire(now, check_expiry);
+  }
+  CHECK(live.empty());
+  CHECK(t.empty());
+  CHECK(expired > 10000);
+}

@@ -223,21 +223,6 @@ void link_actor::announce_limits() {
   last_sent_ = clock::now();
 }
 
-namespace {
-
-/// The pending table's lane for a timeout: the next power of two in
-/// milliseconds, so calls whose remaining time differs (relayed ones) share
-/// a few lanes. A lane's entries then expire up to its width late; the
-/// callers keep their own deadlines, this is the link's backstop.
-std::chrono::nanoseconds lane_of(int64_t timeout_ns) {
-  int64_t ms = 1;
-  while (ms * 1'000'000 < timeout_ns)
-    ms *= 2;
-  return std::chrono::milliseconds{ms};
-}
-
-} // namespace
-
 uint64_t link_actor::add_pending(outgoing call, int64_t sent_at,
                                  int64_t timeout, int64_t& left) {
   auto now = clock::now();
@@ -256,7 +241,8 @@ uint64_t link_actor::add_pending(outgoing call, int64_t sent_at,
                             + cfg_.peer_name + "'"));
     return 0;
   }
-  return pending_.insert(std::move(call), deadline, lane_of(timeout));
+  return pending_.insert(std::move(call), deadline,
+                         std::chrono::nanoseconds{timeout});
 }
 
 void link_actor::send_call(reply_target to, int64_t sent_at, int64_t timeout,

@@ -11,20 +11,34 @@ namespace switchboard::core {
 
 /// Outstanding requests of one caller, keyed by id, with their deadlines.
 ///
-/// Every operation is O(1) (amortized), whatever the number of entries:
-/// `insert`, `find` and `take` index a slab by the id, and deadlines sit in
-/// one FIFO lane per distinct timeout value, so the earliest deadline of a
-/// lane is always its head. This is what lets one caller keep 100 000
-/// requests in flight without the per-reply cost growing (CAF 0.17's own
-/// response map is a vector with linear search).
+/// Every operation is O(1) (amortized), whatever the number of entries and
+/// whatever the mix of timeouts: `insert`, `find` and `take` index a slab by
+/// the id, and deadlines sit in FIFO lanes, one per *timeout class*, so the
+/// earliest deadline of a lane is its head. This is what lets one caller
+/// keep 100 000 requests in flight without the per-reply cost growing (CAF
+/// 0.17's own response map is a vector with linear search).
 ///
-/// Limits: within a lane, deadlines should arrive in order (true when they
-/// are "send time + the lane's timeout" on one clock); an entry inserted out
-/// of order expires no earlier than the entries ahead of it. Past 16 lanes,
-/// an empty lane is recycled before a new one is opened. A new lane is opened for
-/// each distinct timeout and lanes are searched linearly, so keep the set of
-/// timeout values small (a handful per caller). Not thread-safe: one owner.
-/// Ids are never 0 and an id is not reused until 2^32 reuses of its slot.
+/// Timeout classes: a timeout below 16 ns is a class of its own; above, the
+/// class is its highest bit and the four bits after it, so the timeouts of
+/// one class lie within 1/16 of each other (at most 960 classes in all). A
+/// lane is opened for a class on its first entry, found again through a
+/// direct index (a linear look at up to 4 lanes while a table has no more),
+/// and reclaimed when its last entry leaves. So a caller whose every call
+/// carries a different timeout (a mesh call carries the time it has left)
+/// still finds its lane in constant time, and scanning the lanes (`expire`,
+/// `next_deadline`) stays bounded by the classes in use.
+///
+/// Precision: an entry never expires before its deadline. Entries of one
+/// timeout value, inserted in deadline order, expire exactly at their
+/// deadlines. When different timeouts of one class share a lane, an entry
+/// can wait behind a longer one sent before it: it expires at most the
+/// difference of the two timeouts late, under 1/16 of its own timeout (a
+/// 100 ms call at most 6.25 ms late). An entry inserted out of deadline
+/// order (an explicit deadline earlier than "now + timeout") likewise
+/// expires no earlier than the entries ahead of it in its lane.
+///
+/// Not thread-safe: one owner. Ids are never 0 and an id is not reused until
+/// 2^32 reuses of its slot.
 template <class T>
 class pending_table {
 public:
@@ -32,17 +46,10 @@ public:
   using time_point = clock::time_point;
   using duration = clock::duration;
 
-  /// Adds `value` due at `deadline` in the lane of `timeout` (the timeout
-  /// the deadline was computed from); returns its id.
+  /// Adds `value` due at `deadline` in the lane of `timeout`'s class (the
+  /// timeout the deadline was computed from); returns its id.
   uint64_t insert(T value, time_point deadline, duration timeout) {
-    uint32_t index;
-    if (free_.empty()) {
-      index = static_cast<uint32_t>(slots_.size());
-      slots_.emplace_back();
-    } else {
-      index = free_.back();
-      free_.pop_back();
-    }
+    auto index = acquire(slots_, free_);
     auto& s = slots_[index];
     s.value.emplace(std::move(value));
     s.deadline = deadline;
@@ -115,6 +122,26 @@ public:
     return size_;
   }
 
+  /// How many lanes hold entries (at most one per timeout class in use).
+  size_t lanes_in_use() const noexcept {
+    return lanes_.size() - free_lanes_.size();
+  }
+
+  /// The class of `timeout`: timeouts of one class share a lane.
+  static uint32_t timeout_class(duration timeout) noexcept {
+    auto t = timeout.count();
+    if (t < 16)
+      return t <= 0 ? 0 : static_cast<uint32_t>(t);
+    auto bits = static_cast<uint64_t>(t);
+    int msb = 63 - __builtin_clzll(bits);
+    auto shift = msb - 4;
+    auto top = static_cast<uint32_t>(bits >> shift); // in [16, 31]
+    return 16 * static_cast<uint32_t>(shift + 1) + (top - 16);
+  }
+
+  /// The number of distinct timeout classes.
+  static constexpr uint32_t class_count = 16 * 60;
+
   bool empty() const noexcept {
     return size_ == 0;
   }
@@ -129,13 +156,27 @@ private:
     int32_t next = -1;
   };
 
-  static constexpr size_t reuse_threshold = 16;
+  /// Up to this many lanes, `lane_for` looks at each; past it, a direct
+  /// index by class.
+  static constexpr size_t linear_lanes = 4;
 
   struct lane {
-    duration timeout;
+    uint32_t cls = 0;
     int32_t head = -1;
     int32_t tail = -1;
   };
+
+  /// A free index of `xs` (from `free`, or a new element at the end).
+  template <class V>
+  static uint32_t acquire(std::vector<V>& xs, std::vector<uint32_t>& free) {
+    if (free.empty()) {
+      xs.emplace_back();
+      return static_cast<uint32_t>(xs.size() - 1);
+    }
+    auto index = free.back();
+    free.pop_back();
+    return index;
+  }
 
   uint64_t id_of(uint32_t index) const {
     return (uint64_t{slots_[index].generation} << 32) | (uint64_t{index} + 1);
@@ -153,18 +194,25 @@ private:
   }
 
   uint32_t lane_for(duration timeout) {
-    for (size_t i = 0; i < lanes_.size(); ++i)
-      if (lanes_[i].timeout == timeout)
-        return static_cast<uint32_t>(i);
-    // Past a handful of lanes, recycle an empty one before growing.
-    if (lanes_.size() >= reuse_threshold)
+    auto cls = timeout_class(timeout);
+    if (by_class_.empty()) {
       for (size_t i = 0; i < lanes_.size(); ++i)
-        if (lanes_[i].head < 0) {
-          lanes_[i].timeout = timeout;
+        if (lanes_[i].head >= 0 && lanes_[i].cls == cls)
           return static_cast<uint32_t>(i);
-        }
-    lanes_.push_back(lane{timeout});
-    return static_cast<uint32_t>(lanes_.size() - 1);
+    } else if (auto i = by_class_[cls]; i != 0) {
+      return uint32_t{i} - 1;
+    }
+    auto i = acquire(lanes_, free_lanes_);
+    lanes_[i].cls = cls;
+    if (by_class_.empty() && lanes_.size() > linear_lanes) {
+      by_class_.assign(class_count, 0);
+      for (size_t j = 0; j < lanes_.size(); ++j)
+        if (lanes_[j].head >= 0)
+          by_class_[lanes_[j].cls] = static_cast<uint16_t>(j + 1);
+    }
+    if (!by_class_.empty())
+      by_class_[cls] = static_cast<uint16_t>(i + 1);
+    return i;
   }
 
   void link_back(uint32_t index) {
@@ -190,6 +238,11 @@ private:
       slots_[s.next].prev = s.prev;
     else
       l.tail = s.prev;
+    if (l.head < 0) { // Its last entry left: reclaim the lane.
+      free_lanes_.push_back(s.lane);
+      if (!by_class_.empty())
+        by_class_[l.cls] = 0;
+    }
   }
 
   T release(uint32_t index) {
@@ -206,6 +259,9 @@ private:
   std::vector<slot> slots_;
   std::vector<uint32_t> free_;
   std::vector<lane> lanes_;
+  std::vector<uint32_t> free_lanes_;
+  /// Lane + 1 by timeout class (0: none); empty while `lanes_` is short.
+  std::vector<uint16_t> by_class_;
   size_t size_ = 0;
 };
 
