@@ -22,7 +22,10 @@
 # argument goes to mesh_bench (see `build/bench/mesh_bench --help`), e.g.
 # `--only cd`, `--windows 1 100`, `--seconds 2`, `--scheduler sharing` (CAF's
 # scheduler policy for every process: mesh_bench's and the daemons' [node]
-# scheduler). See docs/benchmarks.md.
+# scheduler). Without --scheduler every process keeps its default: the
+# daemons their `[node] scheduler` default ("sharing"), the mesh_bench
+# processes (embedded callers, the plain CAF server, the NATS responder)
+# CAF's ("stealing"). See docs/benchmarks.md.
 set -euo pipefail
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
@@ -143,13 +146,18 @@ address_of() {
 }
 
 args=()
-# --scheduler X goes to mesh_bench (its own systems) and to every daemon.
-sched=stealing
+# --scheduler X goes to mesh_bench (its own systems) and to every daemon;
+# without it each keeps its default.
+sched=
 prev=
 for arg in "$@"; do
   [[ $prev == --scheduler ]] && sched=$arg
   prev=$arg
 done
+
+# The daemons' [node] line for it (a comment when they keep their default).
+sched_line="# scheduler: the daemon's default"
+[[ -n $sched ]] && sched_line="scheduler = \"$sched\""
 
 if [[ $paths == *d* ]]; then
   start nats-server nats-server -a 127.0.0.1 -p -1
@@ -161,7 +169,7 @@ if [[ $paths == *d* ]]; then
 fi
 
 if [[ $paths == *c* ]]; then
-  start plain-server "$bench" --serve-plain --scheduler "$sched"
+  start plain-server "$bench" --serve-plain ${sched:+--scheduler "$sched"}
   plain=$(wait_for plain-server "$work/plain-server.out" '^listening on ' \
     | address_of)
   args+=(--plain "$plain")
@@ -172,7 +180,7 @@ if [[ $paths == *a* ]]; then
 # Path a, the middle node: serves nothing, forwards to its peers.
 [node]
 name = "D"
-scheduler = "$sched"
+$sched_line
 listen = "127.0.0.1:0"
 drain = "1s"
 
@@ -186,7 +194,7 @@ EOF
 # Path a, the worker node: serves echo, connects to D.
 [node]
 name = "W"
-scheduler = "$sched"
+$sched_line
 drain = "1s"
 
 [mesh]
@@ -211,7 +219,7 @@ if [[ $paths == *b* ]]; then
 # Path b: one node that serves echo itself.
 [node]
 name = "S"
-scheduler = "$sched"
+$sched_line
 listen = "127.0.0.1:0"
 drain = "1s"
 
