@@ -56,15 +56,17 @@ cleanup() {
 trap cleanup EXIT
 
 # Starts "$@" with stdout to FILE; waits for a line matching PATTERN and
-# prints its HOST:PORT.
+# sets the variable NAME to its HOST:PORT. Runs in this shell (not in a
+# command substitution), so `cleanup` knows the server's pid and stops it.
 start() {
-  local out=$1 pattern=$2
-  shift 2
+  local name=$1 out=$2 pattern=$3
+  shift 3
   "$@" >"$out" 2>"$out.err" &
   pids+=($!)
   for _ in $(seq 1 200); do
     if grep -q "$pattern" "$out"; then
-      grep "$pattern" "$out" | head -1 | sed 's/.* on //; s/ .*//'
+      printf -v "$name" '%s' \
+        "$(grep "$pattern" "$out" | head -1 | sed 's/.* on //; s/ .*//')"
       return
     fi
     sleep 0.05
@@ -92,8 +94,8 @@ name = "echo"
 handler = "echo"
 workers = 2
 TOML
-node=$(start "$work/node.out" "^http listening on" "$build/switchboard" serve --config "$work/node.toml")
-bare=$(start "$work/bare.out" "^listening on" "$build/bench/http_bare" --threads "$threads")
+start node "$work/node.out" "^http listening on" "$build/switchboard" serve --config "$work/node.toml"
+start bare "$work/bare.out" "^listening on" "$build/bench/http_bare" --threads "$threads"
 
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -34,13 +36,17 @@ struct blocking_fixture {
     opts.timeout = 10s;
     REQUIRE(!sb->add(
       "sq", [](int32_t x) { return x * x; }, opts));
-    // Answers after the delay its argument names, in milliseconds.
-    REQUIRE(!sb->add(
-      "slow",
-      [](responder<int32_t> r, int32_t ms) {
-        r.deliver_after(std::chrono::milliseconds{ms}, ms);
-      },
-      opts));
+    // Answers after the delay its argument names, in milliseconds; the
+    // caller runs the worker of "slow_here" (it defers at once).
+    for (auto caller_runs : {false, true}) {
+      opts.caller_runs = caller_runs;
+      REQUIRE(!sb->add(
+        caller_runs ? "slow_here" : "slow",
+        [](responder<int32_t> r, int32_t ms) {
+          r.deliver_after(std::chrono::milliseconds{ms}, ms);
+        },
+        opts));
+    }
   }
 
   ~blocking_fixture() {
@@ -72,6 +78,31 @@ outcome receive_int(Request&& req) {
   return out;
 }
 
+/// The calling thread's id, printed.
+std::string this_thread_id() {
+  std::ostringstream out;
+  out << std::this_thread::get_id();
+  return out.str();
+}
+
+/// Adds `name`, whose handler answers the id of the thread it runs on.
+void add_thread_route(router& sb, const std::string& name, bool caller_runs) {
+  core::route_options opts;
+  opts.caller_runs = caller_runs;
+  REQUIRE(!sb.add(
+    name, [](int32_t) { return this_thread_id(); }, opts));
+}
+
+/// Calls `name` from `self`; the thread its handler ran on.
+std::string handler_thread(router& sb, caf::scoped_actor& self,
+                           const std::string& name) {
+  std::string result;
+  sb.ref().call(self, name, int32_t{0})
+    .receive([&](const std::string& id) { result = id; },
+             [&](caf::error& err) { FAIL_CHECK(describe(err)); });
+  return result;
+}
+
 } // namespace
 
 TEST_CASE_METHOD(blocking_fixture, "a scoped_actor calls a route by name and "
@@ -97,18 +128,21 @@ TEST_CASE_METHOD(blocking_fixture, "a scoped_actor calls a route by name and "
 
 TEST_CASE_METHOD(blocking_fixture, "a blocking call past its deadline gets "
                                    "timeout and its late reply does not "
-                                   "reach the next call") {
+                                   "reach the next call, also when the "
+                                   "caller runs the worker") {
+  auto route = GENERATE(as<std::string>{}, "slow", "slow_here");
+  INFO("route " << route);
   caf::scoped_actor self{*sys};
   auto start = std::chrono::steady_clock::now();
   auto late
-    = receive_int(sb->ref().call(self, "slow", int32_t{300}).timeout(50ms));
+    = receive_int(sb->ref().call(self, route, int32_t{300}).timeout(50ms));
   auto waited = std::chrono::steady_clock::now() - start;
   CHECK(late.runs == 1);
   CHECK(late.code == error_code::timeout);
   CHECK(waited >= 50ms);
   CHECK(waited < 250ms);
   // The next call outlives the late reply (300 ms) and must get its own.
-  auto next = receive_int(sb->ref().call(self, "slow", int32_t{400}));
+  auto next = receive_int(sb->ref().call(self, route, int32_t{400}));
   CHECK(next.runs == 1);
   CHECK(next.value == 400);
 }
@@ -144,4 +178,25 @@ TEST_CASE_METHOD(blocking_fixture, "a blocking call leaves the actor's other "
   self->receive([&](std::string& x) { got = x; },
                 caf::after(std::chrono::seconds{5}) >> [] {});
   CHECK(got == "mine");
+}
+
+TEST_CASE_METHOD(blocking_fixture, "a blocking call runs the handler of an "
+                                   "idle caller_runs route on the calling "
+                                   "thread, and other handlers never") {
+  add_thread_route(*sb, "here", true);
+  add_thread_route(*sb, "there", false);
+  caf::scoped_actor self{*sys};
+  auto me = this_thread_id();
+  // The first calls may find the fresh worker still starting on a
+  // scheduler thread; once a call ran it here, it is idle at each return.
+  int tries = 0;
+  while (handler_thread(*sb, self, "here") != me && tries < 100)
+    ++tries;
+  REQUIRE(tries < 100);
+  for (int i = 0; i < 20; ++i) {
+    CHECK(handler_thread(*sb, self, "here") == me);
+    auto there = handler_thread(*sb, self, "there");
+    CHECK(!there.empty());
+    CHECK(there != me);
+  }
 }

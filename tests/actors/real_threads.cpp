@@ -650,3 +650,40 @@ TEST_CASE("destroying a router under concurrent callers answers calls in "
     CHECK(held->ended[i] - destroyed_at < prompt);
   }
 }
+
+TEST_CASE("blocking callers on many threads running a caller_runs route's "
+          "workers themselves get each value once",
+          "[threads]") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  router sb{sys};
+  core::route_options opts;
+  opts.workers = 2;
+  opts.caller_runs = true;
+  opts.timeout = 30s;
+  REQUIRE(!sb.add(
+    "sq", [](int32_t x) { return x * x; }, opts));
+  // More threads than workers: a caller finds its worker idle (and runs
+  // it), busy on another caller's thread, or on a scheduler thread.
+  constexpr int32_t threads = 8;
+  constexpr int32_t calls = 2000;
+  std::atomic<int32_t> right{0};
+  std::atomic<int32_t> wrong{0};
+  std::vector<std::thread> ts;
+  for (int32_t i = 0; i < threads; ++i)
+    ts.emplace_back([&] {
+      caf::scoped_actor self{sys};
+      for (int32_t x = 0; x < calls; ++x)
+        sb.ref().call(self, "sq", x).receive(
+          [&](int32_t y) { ++(y == x * x ? right : wrong); },
+          [&](caf::error&) { ++wrong; });
+    });
+  for (auto& t : ts)
+    t.join();
+  CHECK(wrong == 0);
+  CHECK(right == threads * calls);
+  auto routes = sb.list();
+  REQUIRE(routes);
+  REQUIRE(routes->size() == 1);
+  CHECK(routes->front().completed == uint64_t{threads * calls});
+}

@@ -82,6 +82,24 @@ TEST_CASE("plan_node runs a relative exec program from the configuration's "
 
 // -- route options --------------------------------------------------------------
 
+TEST_CASE("plan_node lets callers run built-in routes themselves, not exec "
+          "or plugin routes") {
+  scratch s;
+  auto script = s.write("hello.sh", "#!/bin/sh\necho hi\n");
+  ::chmod(script.c_str(), 0755);
+  auto plan = plan_file(s.write(
+    "node.toml", echo_route + "\n[[route]]\nname = \"x\"\nexec = [\""
+                   + script + "\"]\n\n" + names_route("a")));
+  CHECK(plan.problems.empty());
+  REQUIRE(plan.routes.size() == 3);
+  CHECK(plan.routes[0].spec.name == "echo");
+  CHECK(plan.routes[0].spec.options.caller_runs);
+  CHECK(plan.routes[1].spec.name == "x");
+  CHECK_FALSE(plan.routes[1].spec.options.caller_runs);
+  CHECK(plan.routes[2].spec.name == "a");
+  CHECK_FALSE(plan.routes[2].spec.options.caller_runs);
+}
+
 TEST_CASE("plan_node refuses route options the router would refuse") {
   scratch s;
   auto x = only_problem(s, "[[route]]\nname = \"b\"\nhandler = \"echo\"\n"

@@ -10,6 +10,7 @@
 #include <caf/message_view.hpp>
 
 #include "switchboard/atoms.hpp"
+#include "switchboard/detail/caller_run.hpp"
 #include "switchboard/detail/clock.hpp"
 #include "switchboard/detail/router_core.hpp"
 #include "switchboard/detail/worker_actor.hpp"
@@ -217,9 +218,12 @@ namespace {
 /// Admits a call to `route` (from `handle.current`, with its pool `p`) and
 /// sends it from `self` as call `id`, straight to a worker (or a fan-out's
 /// gatherer). Returns why not if the route refused it (nothing sent).
+/// `caller_unit`: where a worker this call wakes runs if the route lets
+/// callers run it (`caller_runs`); else, and if null, the caller's context.
 caf::error send_local(caf::local_actor* self, route_handle& handle,
                       route_state* route, const pool* p, caf::message args,
-                      uint64_t id, int64_t sent_at, int64_t timeout) {
+                      uint64_t id, int64_t sent_at, int64_t timeout,
+                      caf::execution_unit* caller_unit = nullptr) {
   auto adm = admit(*route, *p, args);
   // Replaced after `current` read it: the call goes to the successor, as
   // it would have a moment earlier (the registry stores the successor
@@ -245,7 +249,11 @@ caf::error send_local(caf::local_actor* self, route_handle& handle,
                                        {}, envelope_atom::value, id, sent_at,
                                        timeout, std::string{},
                                        std::move(args));
-  if (!deliver(*route, *adm.slot, std::move(env), self->context()))
+  // The route that admitted the call decides (a successor may differ).
+  auto eu = caller_unit != nullptr && route->options.caller_runs
+              ? caller_unit
+              : self->context();
+  if (!deliver(*route, *adm.slot, std::move(env), eu))
     return worker_gone(*route);
   return caf::none;
 }
@@ -361,9 +369,20 @@ caf::expected<caf::message> await_call(caf::blocking_actor* self,
       return removed_error(*handle);
     if (!timeout)
       t = std::chrono::duration_cast<clock::duration>(target->options.timeout);
-    if (auto err = send_local(self, *handle, target, p, std::move(args), id,
-                              to_ns(now), to_ns(t)))
+    if (target->options.caller_runs) {
+      // This thread would sleep until the reply: run the worker here
+      // instead (one message: its own call, not other callers' queue).
+      caller_run here{self->home_system()};
+      auto err = send_local(self, *handle, target, p, std::move(args), id,
+                            to_ns(now), to_ns(t), here.unit());
+      here.run_caught(1);
+      if (err)
+        return err;
+    } else if (auto err = send_local(self, *handle, target, p,
+                                     std::move(args), id, to_ns(now),
+                                     to_ns(t))) {
       return err;
+    }
   } else {
     // Not local: the registry forwards it to a link, or answers
     // no_such_route.

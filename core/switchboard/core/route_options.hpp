@@ -50,6 +50,16 @@ struct route_options {
   /// either way.
   bool timed = true;
 
+  /// Whether a blocking caller (`caf::scoped_actor`, `caf::blocking_actor`,
+  /// the daemon's HTTP front door) that wakes an idle worker runs it on its
+  /// own thread, instead of waking a scheduler thread and sleeping until
+  /// the reply wakes it again: two thread switches fewer per call. Only for
+  /// handlers that return quickly and never wait (an asynchronous handler
+  /// that defers qualifies): while the handler runs, the caller's deadline
+  /// cannot fire, so a handler that hangs would hold that caller past it.
+  /// Event-based callers, busy workers and fan-outs are not affected.
+  bool caller_runs = false;
+
   /// Supervision: at most `max_restarts` worker restarts within
   /// `restart_window`; a worker that dies beyond that is not replaced.
   size_t max_restarts = 5;

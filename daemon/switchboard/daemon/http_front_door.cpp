@@ -179,7 +179,9 @@ struct http_front_door::impl {
     }
     // This HTTP thread calls the route itself, as a blocking actor: the
     // request goes straight to a worker and the reply straight back here,
-    // with no actor between.
+    // with no actor between. For a `caller_runs` route (the built-ins) it
+    // runs an idle worker itself rather than sleep while a CAF thread
+    // does: no thread switch beyond the bare server's.
     call_result result{caf::error{}};
     auto call = sb.call(caller(), route, req.body);
     if (timeout.count() > 0)

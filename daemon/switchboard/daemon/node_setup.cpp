@@ -164,7 +164,12 @@ private:
                    + "' (known: " + known + ")");
       return;
     }
-    plan_.routes.push_back({{r.name, *h, opts}, r});
+    // Each built-in returns at once (echo, size and fail look at the
+    // payload; sleep defers on a timer): a caller that would wait for it
+    // may run it on its own thread.
+    auto builtin_opts = opts;
+    builtin_opts.caller_runs = true;
+    plan_.routes.push_back({{r.name, *h, builtin_opts}, r});
   }
 
   void plan_exec(const config::route_config& r,
