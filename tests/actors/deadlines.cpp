@@ -138,3 +138,24 @@ TEST_CASE("one caller's timed-out calls to several routes each name their own "
           != std::string::npos);
   }
 }
+
+TEST_CASE("a plain CAF request whose responder never answers gets timeout") {
+  fixture f;
+  core::route_options opts;
+  opts.timeout = 250ms;
+  REQUIRE(!add_black_hole(f, "hole", opts));
+  auto err = std::make_shared<std::optional<caf::error>>();
+  auto registry = f.sb->registry();
+  f.sys->spawn([=](caf::event_based_actor* self) {
+    self->request(registry, caf::infinite, call_atom::value,
+                  std::string{"hole"}, int32_t{1})
+      .then([](int32_t) {}, [=](caf::error& e) { *err = e; });
+  });
+  f.run();
+  f.advance(249ms);
+  CHECK(!err->has_value());
+  f.advance(1ms);
+  REQUIRE(err->has_value());
+  CHECK(code_of(**err) == error_code::timeout);
+  CHECK(f.list()[0].in_flight == 0);
+}
