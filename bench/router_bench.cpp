@@ -39,6 +39,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "percentile.hpp"
+#include "switchboard/detail/route_state.hpp"
 #include "switchboard/switchboard.hpp"
 
 namespace bench {
@@ -420,16 +421,19 @@ struct held_responders {
     std::lock_guard<std::mutex> guard{mtx};
     for (auto& [r, x] : xs)
       r.post(x);
-    xs.clear();
+    // Free the storage now: the route's handler keeps this object past the
+    // measurement, and a late free would count against the next one.
+    decltype(xs){}.swap(xs);
   }
 };
 
 /// A caller that issues `n` calls with `issue(self, on_reply)` at once and
 /// counts the replies.
 template <class Issue>
-void spawn_holding_caller(caf::actor_system& sys, size_t n,
-                          std::shared_ptr<hold_count> count, Issue issue) {
-  sys.spawn([n, count, issue](caf::event_based_actor* self) {
+caf::actor spawn_holding_caller(caf::actor_system& sys, size_t n,
+                                std::shared_ptr<hold_count> count,
+                                Issue issue) {
+  return sys.spawn([n, count, issue](caf::event_based_actor* self) {
     auto left = std::make_shared<size_t>(n);
     for (size_t i = 0; i < n; ++i)
       issue(self, static_cast<int64_t>(i), [self, count, left] {
@@ -439,6 +443,13 @@ void spawn_holding_caller(caf::actor_system& sys, size_t n,
       });
     return caf::behavior{[](int64_t) {}};
   });
+}
+
+/// Waits until `x` is gone, so that what it frees is not counted against
+/// the next measurement.
+void await_exit(caf::actor_system& sys, const caf::actor& x) {
+  caf::scoped_actor self{sys};
+  self->wait_for(x);
 }
 
 /// Runs one measurement: `start` issues the calls, `release` answers them.
@@ -478,10 +489,11 @@ double memory_direct(caf::actor_system& sys, size_t n) {
         },
       };
     });
+  caf::actor caller;
   auto result = bytes_per_call(
     n, count,
     [&] {
-      spawn_holding_caller(
+      caller = spawn_holding_caller(
         sys, n, count,
         [holder](caf::event_based_actor* self, int64_t x, auto done) {
           self->request(holder, caf::infinite, x).then([done](int64_t) {
@@ -490,7 +502,10 @@ double memory_direct(caf::actor_system& sys, size_t n) {
         });
     },
     [&] { caf::anon_send(holder, release_atom::value); });
+  if (result >= 0)
+    await_exit(sys, caller);
   caf::anon_send_exit(holder, caf::exit_reason::user_shutdown);
+  await_exit(sys, holder);
   return result;
 }
 
@@ -520,10 +535,11 @@ double memory_routed(caf::actor_system& sys, switchboard::router& sb,
   auto ref = sb.ref();
   auto handle = std::make_shared<switchboard::route_handle>(
     *ref.resolve(name));
+  caf::actor caller;
   auto result = bytes_per_call(
     n, count,
     [&] {
-      spawn_holding_caller(
+      caller = spawn_holding_caller(
         sys, n, count,
         [ref, name, handle, by_handle](caf::event_based_actor* self,
                                        int64_t x, auto done) {
@@ -539,7 +555,18 @@ double memory_routed(caf::actor_system& sys, switchboard::router& sb,
         });
     },
     [&] { held->release(); });
+  if (result >= 0)
+    await_exit(sys, caller);
+  // The route's workers free their tables when they stop: wait for that
+  // too, for the same reason.
+  std::vector<caf::actor> workers;
+  const switchboard::detail::pool* p = nullptr;
+  if (handle->current(p) != nullptr)
+    for (auto& w : p->workers)
+      workers.push_back(w.handle);
   static_cast<void>(sb.remove(name));
+  for (auto& w : workers)
+    await_exit(sys, w);
   return result;
 }
 

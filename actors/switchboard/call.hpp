@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -38,15 +40,65 @@ public:
 
   /// What the value continuation takes, e.g. "(int32_t)", for error texts.
   virtual std::string expects() const = 0;
-
-  /// The route called, for error texts. Kept here rather than in the
-  /// pending table, whose slots stay small.
-  std::string route;
 };
 
-/// A call waiting for its reply.
-struct pending_call {
-  std::unique_ptr<continuation> then;
+/// A call waiting for its reply: its continuation (owned) and the route it
+/// called, as an id in the caller's pool of route names (for error texts).
+///
+/// 12 bytes aligned to 4, so that the optional of it in a pending table's
+/// slot takes 16 bytes: the continuation's address is kept as bytes, since
+/// a pointer member would align the whole to 8 and the optional to 24.
+class pending_call {
+public:
+  pending_call() noexcept = default;
+
+  explicit pending_call(std::unique_ptr<continuation> then) noexcept {
+    set(then.release());
+  }
+
+  pending_call(pending_call&& other) noexcept : route(other.route) {
+    set(other.take());
+  }
+
+  pending_call& operator=(pending_call&& other) noexcept {
+    if (this != &other) {
+      delete get();
+      set(other.take());
+      route = other.route;
+    }
+    return *this;
+  }
+
+  ~pending_call() {
+    delete get();
+  }
+
+  /// The continuation, or nullptr if moved from.
+  continuation* then() const noexcept {
+    return get();
+  }
+
+  /// The route's id in the caller's `core::name_pool`.
+  uint32_t route = 0;
+
+private:
+  continuation* get() const noexcept {
+    continuation* ptr;
+    std::memcpy(&ptr, then_, sizeof(ptr));
+    return ptr;
+  }
+
+  void set(continuation* ptr) noexcept {
+    std::memcpy(then_, &ptr, sizeof(ptr));
+  }
+
+  continuation* take() noexcept {
+    auto ptr = get();
+    set(nullptr);
+    return ptr;
+  }
+
+  alignas(uint32_t) unsigned char then_[sizeof(continuation*)] = {};
 };
 
 void issue_named(caf::event_based_actor* self, const router_core& core,
@@ -159,9 +211,9 @@ public:
   /// `caf::message`); `on_error` takes a `caf::error`.
   template <class OnValue, class OnError>
   void then(OnValue on_value, OnError on_error) {
-    detail::pending_call pc;
-    pc.then = std::make_unique<continuation_impl<OnValue, OnError>>(
-      std::move(on_value), std::move(on_error));
+    detail::pending_call pc{
+      std::make_unique<continuation_impl<OnValue, OnError>>(
+        std::move(on_value), std::move(on_error))};
     if (handle_ != nullptr)
       detail::issue_resolved(self_, *handle_, std::move(args_), timeout_,
                              std::move(pc));

@@ -25,11 +25,14 @@ namespace switchboard {
 /// and delivers through it, possibly after calling other routes:
 /// `[](responder<int> r, int x) { ...; r.deliver(x + 1); }`.
 /// The rules of `deferred_reply` apply: once, from the worker's context.
+/// Holds nothing but the `deferred_reply` (16 bytes): a handler may keep
+/// many.
 template <class R>
 class responder {
 public:
-  responder(handler_context& ctx, deferred_reply reply)
-    : self_(ctx.self()), reply_(std::move(reply)) {
+  /// Takes over `reply`, which `ctx.defer()` returned.
+  responder(handler_context&, deferred_reply reply)
+    : reply_(std::move(reply)) {
     // nop
   }
 
@@ -76,11 +79,10 @@ public:
 
   /// The worker running the handler (to call other routes from it).
   caf::event_based_actor* self() const noexcept {
-    return self_;
+    return reply_.worker();
   }
 
 private:
-  caf::event_based_actor* self_;
   deferred_reply reply_;
 };
 

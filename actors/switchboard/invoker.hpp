@@ -55,6 +55,10 @@ public:
     return token_ != 0;
   }
 
+  /// The worker that owes (or owed) the reply; nullptr for one
+  /// default-constructed.
+  caf::event_based_actor* worker() const noexcept;
+
 private:
   caf::actor worker_;
   uint64_t token_ = 0;

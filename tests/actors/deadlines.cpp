@@ -63,6 +63,7 @@ TEST_CASE("a call through a handle gets timeout, never silence") {
   f.advance(1s);
   REQUIRE(res->replies == 1);
   CHECK(res->code() == error_code::timeout);
+  CHECK(message_of(*res->error).find("'hole'") != std::string::npos);
 }
 
 TEST_CASE("a worker does not start a request whose deadline passed") {
@@ -104,4 +105,57 @@ TEST_CASE("a reply arriving after the deadline is dropped, the caller keeps its 
   (*held)[0].deliver(5);
   f.run();
   CHECK(res->replies == 1);
+}
+
+TEST_CASE("one caller's timed-out calls to several routes each name their own "
+          "route") {
+  fixture f;
+  core::route_options opts;
+  opts.timeout = 100ms;
+  // A name longer than a std::string keeps inline, and two short ones.
+  const std::vector<std::string> names{"a", "a route with a rather long name",
+                                       "b"};
+  for (auto& name : names)
+    REQUIRE(!add_black_hole(f, name, opts));
+  auto ref = f.sb->ref();
+  auto errors = std::make_shared<std::vector<std::pair<size_t, caf::error>>>();
+  f.sys->spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    // Each route twice, interleaved.
+    for (size_t round = 0; round < 2; ++round)
+      for (size_t i = 0; i < names.size(); ++i)
+        ref.call(self, names[i], int32_t{1})
+          .then([](int32_t) {},
+                [=](caf::error& e) { errors->emplace_back(i, e); });
+    return {[](int32_t) {}};
+  });
+  f.run();
+  f.advance(100ms);
+  REQUIRE(errors->size() == 6);
+  for (auto& [i, err] : *errors) {
+    INFO(message_of(err));
+    CHECK(code_of(err) == error_code::timeout);
+    CHECK(message_of(err).find("route '" + names[i] + "'")
+          != std::string::npos);
+  }
+}
+
+TEST_CASE("a plain CAF request whose responder never answers gets timeout") {
+  fixture f;
+  core::route_options opts;
+  opts.timeout = 250ms;
+  REQUIRE(!add_black_hole(f, "hole", opts));
+  auto err = std::make_shared<std::optional<caf::error>>();
+  auto registry = f.sb->registry();
+  f.sys->spawn([=](caf::event_based_actor* self) {
+    self->request(registry, caf::infinite, call_atom::value,
+                  std::string{"hole"}, int32_t{1})
+      .then([](int32_t) {}, [=](caf::error& e) { *err = e; });
+  });
+  f.run();
+  f.advance(249ms);
+  CHECK(!err->has_value());
+  f.advance(1ms);
+  REQUIRE(err->has_value());
+  CHECK(code_of(**err) == error_code::timeout);
+  CHECK(f.list()[0].in_flight == 0);
 }

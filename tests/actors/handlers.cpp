@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "fixture.hpp"
 
 using namespace switchboard;
@@ -264,4 +266,46 @@ TEST_CASE("a custom invoker that defers and returns a value answers once") {
   f.advance(std::chrono::milliseconds{200});
   CHECK(res->replies == 1);
   CHECK(f.list()[0].in_flight == 0);
+}
+
+TEST_CASE("a plain CAF request answered later by a responder gets the "
+          "handler's result") {
+  fixture f;
+  auto held = std::make_shared<std::vector<responder<int32_t>>>();
+  REQUIRE(!f.add("later", [held](responder<int32_t> r, int32_t) {
+    held->push_back(r);
+  }));
+  auto result = std::make_shared<int32_t>(0);
+  auto registry = f.sb->registry();
+  f.sys->spawn([=](caf::event_based_actor* self) {
+    self->request(registry, caf::infinite, call_atom::value,
+                  std::string{"later"}, int32_t{1})
+      .then([=](int32_t x) { *result = x; });
+  });
+  f.run();
+  REQUIRE(held->size() == 1);
+  CHECK(*result == 0);
+  (*held)[0].deliver(int32_t{42});
+  f.run();
+  CHECK(*result == 42);
+}
+
+TEST_CASE("a responder's self is the worker that runs its handler") {
+  fixture f;
+  auto seen = std::make_shared<std::vector<caf::actor>>();
+  auto held = std::make_shared<std::vector<responder<int32_t>>>();
+  REQUIRE(!f.add("who", [seen, held](responder<int32_t> r, int32_t) {
+    seen->push_back(caf::actor_cast<caf::actor>(r.self()));
+    held->push_back(r);
+  }));
+  auto res = f.call("who", caf::make_message(int32_t{1}));
+  f.run();
+  REQUIRE(seen->size() == 1);
+  auto pool = f.workers("who");
+  CHECK(std::find(pool.begin(), pool.end(), (*seen)[0]) != pool.end());
+  // It stays the worker after the reply went out.
+  (*held)[0].deliver(int32_t{7});
+  f.run();
+  CHECK(res->ok());
+  CHECK(caf::actor_cast<caf::actor>((*held)[0].self()) == (*seen)[0]);
 }

@@ -5,6 +5,7 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/blocking_actor.hpp>
+#include <caf/detail/scope_guard.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/message_view.hpp>
@@ -22,6 +23,9 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+// What keeps a caller's pending-table slot at 40 bytes (see pending_call).
+static_assert(sizeof(void*) != 8
+              || sizeof(std::optional<pending_call>) == 16);
 
 /// Every live caller's state, by control block. The per-thread cache in
 /// `call_state::of` makes the lock rare: an actor runs on one thread at a
@@ -103,6 +107,10 @@ call_state& call_state::of(caf::scheduled_actor* self) {
 void call_state::close() {
   alive = false;
   calls_.clear([](uint64_t, pending_call) {});
+  // Free the tables too, not only their entries: a thread's cache may
+  // keep this object until that thread runs another caller.
+  calls_ = {};
+  routes_ = {};
   handles_.clear();
   dir_owner_.reset();
   dir_.reset();
@@ -110,9 +118,10 @@ void call_state::close() {
   dir_version_ = UINT64_MAX;
 }
 
-uint64_t call_state::add(pending_call pc, clock::time_point now,
-                         clock::duration timeout) {
+uint64_t call_state::add(pending_call pc, const std::string& route,
+                         clock::time_point now, clock::duration timeout) {
   auto deadline = now + timeout;
+  pc.route = routes_.acquire(route);
   auto id = calls_.insert(std::move(pc), deadline, timeout);
   if (!tick_at_ || deadline < *tick_at_)
     schedule_tick(deadline);
@@ -153,26 +162,32 @@ void call_state::on_value(uint64_t id, caf::message& value) {
   auto pc = calls_.take(id);
   if (!pc)
     return; // Late: the caller already got `timeout`.
-  if (!pc->then->on_value(value)) {
-    auto err = reply_mismatch(nullptr, pc->then->route, value,
-                              pc->then->expects());
-    pc->then->on_error(err);
+  // Released however the continuation ends (it may throw).
+  auto release = caf::detail::make_scope_guard(
+    [this, route = pc->route] { routes_.release(route); });
+  if (!pc->then()->on_value(value)) {
+    auto err = reply_mismatch(nullptr, routes_[pc->route], value,
+                              pc->then()->expects());
+    pc->then()->on_error(err);
   }
 }
 
 void call_state::on_error(uint64_t id, caf::error& err) {
-  if (auto pc = calls_.take(id))
-    pc->then->on_error(err);
+  if (auto pc = calls_.take(id)) {
+    routes_.release(pc->route);
+    pc->then()->on_error(err);
+  }
 }
 
 void call_state::on_tick(int64_t at) {
   if (tick_at_ && to_ns(*tick_at_) == at)
     tick_at_.reset();
-  calls_.expire(self_->clock().now(), [](uint64_t, pending_call pc) {
+  calls_.expire(self_->clock().now(), [this](uint64_t, pending_call pc) {
     auto err = make_error(error_code::timeout,
-                          "route '" + pc.then->route
+                          "route '" + routes_[pc.route]
                             + "' did not answer before the deadline");
-    pc.then->on_error(err);
+    routes_.release(pc.route);
+    pc.then()->on_error(err);
   });
   if (auto next = calls_.next_deadline())
     if (!tick_at_ || *next < *tick_at_)
@@ -269,17 +284,17 @@ void issue_local(caf::event_based_actor* self, call_state& cs,
                  route_handle& handle, caf::message args,
                  std::optional<caf::timespan> timeout, pending_call pc) {
   auto now = self->clock().now();
-  pc.then->route = handle.name();
   const pool* p = nullptr;
   auto route = handle.current(p);
   if (route == nullptr) {
-    auto id = cs.add(std::move(pc), now, std::chrono::seconds{5});
+    auto id = cs.add(std::move(pc), handle.name(), now,
+                     std::chrono::seconds{5});
     cs.fail_later(id, removed_error(handle));
     return;
   }
   auto t = std::chrono::duration_cast<clock::duration>(
     timeout ? *timeout : route->options.timeout);
-  auto id = cs.add(std::move(pc), now, t);
+  auto id = cs.add(std::move(pc), handle.name(), now, t);
   if (auto err = send_local(self, handle, route, p, std::move(args), id,
                             to_ns(now), to_ns(t)))
     cs.fail_later(id, std::move(err));
@@ -302,8 +317,7 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
   auto now = self->clock().now();
   auto t = std::chrono::duration_cast<clock::duration>(
     timeout ? *timeout : core.fallback_timeout);
-  pc.then->route = route;
-  auto id = cs.add(std::move(pc), now, t);
+  auto id = cs.add(std::move(pc), route, now, t);
   // A route only peers serve: straight to a link, no registry hop.
   if (dest.remote != nullptr) {
     reply_target to{caf::strong_actor_ptr{self->ctrl()},

@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "switchboard/call.hpp"
+#include "switchboard/core/name_pool.hpp"
 #include "switchboard/core/pending_table.hpp"
 #include "switchboard/detail/route_state.hpp"
 #include "switchboard/route_handle.hpp"
@@ -36,8 +37,10 @@ public:
   /// handler) on first use.
   static call_state& of(caf::scheduled_actor* self);
 
-  /// Registers a call with deadline `now + timeout`; returns its id.
-  uint64_t add(pending_call pc, clock::time_point now, clock::duration timeout);
+  /// Registers a call to `route` with deadline `now + timeout`; returns
+  /// its id.
+  uint64_t add(pending_call pc, const std::string& route,
+               clock::time_point now, clock::duration timeout);
 
   /// Answers call `id` with `err` through the mailbox (never inline, so a
   /// continuation never runs inside the `then` that issued it).
@@ -74,6 +77,8 @@ private:
 
   caf::scheduled_actor* self_;
   core::pending_table<pending_call> calls_;
+  /// The routes of `calls_`, which hold an id each.
+  core::name_pool routes_;
   std::optional<clock::time_point> tick_at_;
   std::shared_ptr<directory_cell> dir_owner_;
   std::shared_ptr<const directory> dir_;

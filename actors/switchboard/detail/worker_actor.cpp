@@ -1,6 +1,8 @@
 #include "switchboard/detail/worker_actor.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <utility>
 
 #include <caf/actor_cast.hpp>
 #include <caf/detail/scope_guard.hpp>
@@ -224,7 +226,9 @@ void worker_actor::depend_on(const caf::actor& x) {
 deferred_reply worker_actor::defer() {
   if (current_token_ != 0)
     throw std::logic_error("defer() called twice for one request");
-  current_token_ = deferred_.insert(owed{current_, current_sent_at_ns_},
+  // The request's own reply goes through the entry from now on.
+  current_token_ = deferred_.insert(owed{std::move(current_),
+                                         current_sent_at_ns_},
                                     current_deadline_, current_timeout_);
   if (!tick_at_ || current_deadline_ < *tick_at_)
     schedule_tick(current_deadline_);
@@ -233,25 +237,25 @@ deferred_reply worker_actor::defer() {
 
 void worker_actor::finish(uint64_t token, caf::message value) {
   if (auto x = deferred_.take(token)) {
-    complete(x->to, std::move(value), x->sent_at_ns);
+    complete(x->take(), std::move(value), x->sent_at_ns());
     retire_if_idle();
   }
 }
 
 void worker_actor::finish(uint64_t token, caf::error err) {
   if (auto x = deferred_.take(token)) {
-    complete(x->to, std::move(err), x->sent_at_ns);
+    complete(x->take(), std::move(err), x->sent_at_ns());
     retire_if_idle();
   }
 }
 
 void worker_actor::expire_deferred() {
   deferred_.expire(clock().now(), [this](uint64_t, owed x) {
-    complete(x.to,
+    complete(x.take(),
              make_error(error_code::timeout,
                         "route '" + route_->name
                           + "': the handler did not reply before the deadline"),
-             x.sent_at_ns);
+             x.sent_at_ns());
   });
   if (auto next = deferred_.next_deadline())
     if (!tick_at_ || *next < *tick_at_)
@@ -285,8 +289,10 @@ void worker_actor::on_exit() {
   // replies it still owed; queued requests never ran and get `reason`.
   auto owed_error = code_of(fail_state_) ? fail_state_ : reason;
   deferred_.clear([&](uint64_t, owed x) {
-    complete(x.to, owed_error, x.sent_at_ns);
+    complete(x.take(), owed_error, x.sent_at_ns());
   });
+  // Free the table too: a route's pool may keep this object a while.
+  deferred_ = {};
   // Answer what still waits in the mailbox now; CAF would drop it silently.
   close_mailbox(this, [&](caf::mailbox_element& x) {
     auto& msg = x.content();
@@ -312,6 +318,11 @@ void worker_actor::on_exit() {
 } // namespace switchboard::detail
 
 namespace switchboard {
+
+caf::event_based_actor* deferred_reply::worker() const noexcept {
+  return static_cast<detail::worker_actor*>(
+    caf::actor_cast<caf::abstract_actor*>(worker_));
+}
 
 void deferred_reply::deliver(caf::message value) {
   if (token_ == 0)

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_cast.hpp>
@@ -145,11 +147,73 @@ private:
   route_ptr route_;
   std::shared_ptr<core::worker_load> load_;
   std::unique_ptr<invoker> impl_;
-  /// A deferred reply still owed, and when its request was sent.
-  struct owed {
-    reply_target to;
-    int64_t sent_at_ns;
+  /// A deferred reply still owed, and when its request was sent: a
+  /// `reply_target` and the time in 24 bytes rather than 32 (one per
+  /// outstanding deferred call). Only one of the target's message id and
+  /// call id matters (the call id, unless it is 0), so one field holds
+  /// that one and the lowest bit of the caller's address, always 0 in a
+  /// control block's, says which.
+  class owed {
+  public:
+    owed(reply_target to, int64_t sent_at_ns) noexcept
+      : caller_(reinterpret_cast<uintptr_t>(to.caller.release())),
+        key_(to.call_id),
+        sent_at_ns_(sent_at_ns) {
+      if (key_ == 0) {
+        caller_ |= by_mid;
+        key_ = to.mid.integer_value();
+      }
+    }
+
+    owed(owed&& other) noexcept
+      : caller_(std::exchange(other.caller_, 0)),
+        key_(other.key_),
+        sent_at_ns_(other.sent_at_ns_) {
+      // nop
+    }
+
+    owed& operator=(owed&& other) noexcept {
+      std::swap(caller_, other.caller_);
+      key_ = other.key_;
+      sent_at_ns_ = other.sent_at_ns_;
+      return *this;
+    }
+
+    ~owed() {
+      if (auto ptr = caller())
+        intrusive_ptr_release(ptr);
+    }
+
+    /// Gives up the reply target (the caller's reference with it).
+    reply_target take() noexcept {
+      caf::strong_actor_ptr ptr{caller(), false};
+      caller_ &= by_mid;
+      if ((caller_ & by_mid) != 0)
+        return reply_target{std::move(ptr), caf::message_id{key_}, 0};
+      return reply_target{std::move(ptr), caf::make_message_id(), key_};
+    }
+
+    int64_t sent_at_ns() const noexcept {
+      return sent_at_ns_;
+    }
+
+  private:
+    static constexpr uintptr_t by_mid = 1;
+
+    static_assert(alignof(caf::actor_control_block) > by_mid,
+                  "the flag needs a bit that no control block's address has");
+
+    caf::actor_control_block* caller() const noexcept {
+      return reinterpret_cast<caf::actor_control_block*>(caller_ & ~by_mid);
+    }
+
+    /// The caller's control block (holding a strong reference), or-ed with
+    /// `by_mid` when `key_` is a message id.
+    uintptr_t caller_;
+    uint64_t key_;
+    int64_t sent_at_ns_;
   };
+  static_assert(sizeof(void*) != 8 || sizeof(owed) == 24);
   core::pending_table<owed> deferred_;
   /// The request being handled, when it was sent, and its deadline.
   reply_target current_;
