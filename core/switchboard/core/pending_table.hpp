@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -166,9 +167,66 @@ private:
     int32_t tail = -1;
   };
 
+  /// The slots, in blocks that never move: 16, 32, ... 4096 slots, then
+  /// 4096 at a time. Unlike one doubling vector, growth leaves at most one
+  /// block unused (a vector of 100 000 slots holds room for 131 072) and
+  /// never copies the slots; an empty table allocates nothing.
+  class slab {
+  public:
+    slot& operator[](size_t i) {
+      auto [block, offset] = locate(i);
+      return blocks_[block][offset];
+    }
+
+    const slot& operator[](size_t i) const {
+      auto [block, offset] = locate(i);
+      return blocks_[block][offset];
+    }
+
+    size_t size() const noexcept {
+      return size_;
+    }
+
+    /// Appends a default slot.
+    void emplace_back() {
+      if (size_ == capacity_) {
+        auto n = blocks_.size() < growing_blocks
+                   ? first_block << blocks_.size()
+                   : last_block;
+        blocks_.push_back(std::make_unique<slot[]>(n));
+        capacity_ += n;
+      }
+      ++size_;
+    }
+
+  private:
+    static constexpr size_t first_block = 16;
+    static constexpr size_t last_block = 4096;
+    /// Blocks of 16 << k slots, k < growing_blocks, come first.
+    static constexpr size_t growing_blocks = 9;
+    /// Slots in the growing blocks: 16 * (2^9 - 1).
+    static constexpr size_t growing_slots = first_block
+                                            * ((size_t{1} << growing_blocks)
+                                               - 1);
+
+    static std::pair<size_t, size_t> locate(size_t i) noexcept {
+      if (i >= growing_slots) {
+        auto rest = i - growing_slots;
+        return {growing_blocks + rest / last_block, rest % last_block};
+      }
+      // Block k starts at 16 * (2^k - 1).
+      auto k = static_cast<size_t>(63 - __builtin_clzll(i / first_block + 1));
+      return {k, i - first_block * ((size_t{1} << k) - 1)};
+    }
+
+    std::vector<std::unique_ptr<slot[]>> blocks_;
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+  };
+
   /// A free index of `xs` (from `free`, or a new element at the end).
-  template <class V>
-  static uint32_t acquire(std::vector<V>& xs, std::vector<uint32_t>& free) {
+  template <class Xs>
+  static uint32_t acquire(Xs& xs, std::vector<uint32_t>& free) {
     if (free.empty()) {
       xs.emplace_back();
       return static_cast<uint32_t>(xs.size() - 1);
@@ -256,7 +314,7 @@ private:
     return result;
   }
 
-  std::vector<slot> slots_;
+  slab slots_;
   std::vector<uint32_t> free_;
   std::vector<lane> lanes_;
   std::vector<uint32_t> free_lanes_;
