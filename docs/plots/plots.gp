@@ -26,3 +26,19 @@ plot "mesh_bench.dat" using 1:2 with linespoints lc 1 title "a: D -> W", \
      "" using 1:8 with linespoints lc 3 dt 2 notitle, \
      "" using 1:9 with linespoints lc 4 dt 2 notitle
 unset multiplot
+
+# Nanoseconds per call (insert + reply + the timer's share) against calls in
+# flight: core::pending_table against a multimap of deadlines, before and
+# after timeout classes (deadline_bench.dat).
+set terminal svg size 960,420 dynamic font "sans,11"
+set output "deadlines.svg"
+set logscale xy
+set xlabel "calls in flight"
+set ylabel "ns per call"
+set key below
+set grid
+set yrange [5:100000]
+set title "deadline_bench: different timeout per call (1 ms .. 10 s)"
+plot "deadline_bench.dat" using 1:2 with linespoints title "pending_table (timeout classes)", \
+     "" using 1:3 with linespoints title "pending_table before (a lane per value)", \
+     "" using 1:4 with linespoints title "multimap + unordered_map"
