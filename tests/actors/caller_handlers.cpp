@@ -132,3 +132,77 @@ TEST_CASE("calls made from a reply's continuation are answered like the "
   caf::anon_send_exit(caller, caf::exit_reason::user_shutdown);
   f.run();
 }
+
+TEST_CASE("a call made from the actor's own default handler is answered") {
+  // The library's handler runs the user's for messages that are not
+  // replies: a call made there must find the actor's state although CAF
+  // has moved the handler out of the actor meanwhile.
+  fixture f;
+  REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }));
+  auto s = std::make_shared<seen>();
+  auto ref = f.sb->ref();
+  auto caller = f.sys->spawn([=](caf::event_based_actor* self) {
+    self->set_default_handler(
+      [=](caf::scheduled_actor*,
+          caf::message_view& x) -> caf::result<caf::message> {
+        s->unmatched.push_back(caf::to_string(x.content()));
+        ref.call(self, "sq", static_cast<int32_t>(s->unmatched.size()))
+          .then([s](int32_t y) { s->values.push_back(y); },
+                [](caf::error&) {});
+        return caf::message{};
+      });
+    ref.call(self, "sq", int32_t{7})
+      .then([s](int32_t y) { s->values.push_back(y); }, [](caf::error&) {});
+    return caf::behavior{[](int8_t) {}};
+  });
+  f.run();
+  caf::anon_send(caller, std::string{"first"});
+  f.run();
+  caf::anon_send(caller, std::string{"second"});
+  f.run();
+  CHECK(s->unmatched.size() == 2);
+  CHECK(s->values == std::vector<int32_t>{49, 1, 4});
+  caf::anon_send_exit(caller, caf::exit_reason::user_shutdown);
+  f.run();
+}
+
+TEST_CASE("a caller that quit after its last reply is destroyed while the "
+          "route's workers live on") {
+  // Regression: a worker kept its last caller's reference until its next
+  // request. A caller holding the route's handle (and so the worker) then
+  // formed a cycle that outlived both.
+  fixture f;
+  REQUIRE(!f.add("sq", [](int32_t x) { return x * x; }));
+  auto handle = f.sb->resolve("sq");
+  REQUIRE(handle);
+  auto s = std::make_shared<seen>();
+  auto caller = f.sys->spawn([=](caf::event_based_actor* self) mutable {
+    handle->call(self, int32_t{3})
+      .then(
+        [s, self](int32_t y) {
+          s->values.push_back(y);
+          self->quit();
+        },
+        [self](caf::error&) { self->quit(); });
+    return caf::behavior{[](int8_t) {}};
+  });
+  auto addr = caf::actor_cast<caf::actor_addr>(caller);
+  caller = nullptr;
+  f.run();
+  CHECK(s->values == std::vector<int32_t>{9});
+  // The caller's deadline tick holds it until it fires.
+  f.advance(10min);
+  // No strong reference left anywhere: the actor object is gone.
+  CHECK(caf::actor_cast<caf::strong_actor_ptr>(addr) == nullptr);
+  // The route still serves.
+  auto again = std::make_shared<seen>();
+  auto ref = f.sb->ref();
+  f.sys->spawn([=](caf::event_based_actor* self) {
+    ref.call(self, "sq", int32_t{4})
+      .then([again](int32_t y) { again->values.push_back(y); },
+            [](caf::error&) {});
+    return caf::behavior{[](int8_t) {}};
+  });
+  f.run();
+  CHECK(again->values == std::vector<int32_t>{16});
+}

@@ -1,8 +1,5 @@
 #include "switchboard/detail/call_state.hpp"
 
-#include <mutex>
-#include <unordered_map>
-
 #include <caf/actor_cast.hpp>
 #include <caf/blocking_actor.hpp>
 #include <caf/detail/scope_guard.hpp>
@@ -27,27 +24,41 @@ using clock = std::chrono::steady_clock;
 static_assert(sizeof(void*) != 8
               || sizeof(std::optional<pending_call>) == 16);
 
-/// Every live caller's state, by control block. The per-thread cache in
-/// `call_state::of` makes the lock rare: an actor runs on one thread at a
-/// time and usually makes many calls in a row.
-struct state_map {
-  std::mutex mtx;
-  std::unordered_map<caf::actor_control_block*, std::shared_ptr<call_state>>
-    states;
-};
-
-state_map& states() {
-  static state_map instance;
-  return instance;
-}
-
-thread_local caf::actor_control_block* cached_key = nullptr;
-thread_local std::shared_ptr<call_state> cached_state;
-
 /// Reaches the protected `scheduled_actor::default_handler_`: naming it
 /// through a derived class yields a plain pointer to the base's member.
 struct handler_access : caf::scheduled_actor {
   static constexpr auto member = &handler_access::default_handler_;
+};
+
+/// The state whose reply taker runs on this thread, if any: CAF moves an
+/// actor's default handler out of the actor while it runs it, so a call
+/// made from a continuation (or from the user's own default handler, which
+/// the taker runs) finds its state here.
+thread_local call_state* running_taker = nullptr;
+
+/// The default handler a caller gets on its first call: replies and ticks
+/// first; every other unmatched message goes to the handler the actor had
+/// (its own, caf::skip, print-and-drop). It also is where the caller's
+/// state lives: `call_state::of` finds it in the actor's own handler, with
+/// no lookup table and no lock.
+struct reply_taker {
+  std::shared_ptr<call_state> st;
+  caf::scheduled_actor::default_handler previous;
+
+  caf::result<caf::message> operator()(caf::scheduled_actor* ptr,
+                                       caf::message_view& x) {
+    auto outer = running_taker;
+    running_taker = st.get();
+    auto restore = caf::detail::make_scope_guard(
+      [outer] { running_taker = outer; });
+    // "Delegated": nothing to answer, and CAF skips building a response
+    // promise for the (asynchronous) reply message.
+    if (st->handle(x))
+      return caf::delegated<caf::message>{};
+    if (previous)
+      return previous(ptr, x);
+    return caf::print_and_drop(ptr, x);
+  }
 };
 
 } // namespace
@@ -57,58 +68,32 @@ call_state::call_state(caf::scheduled_actor* self) : self_(self) {
 }
 
 call_state& call_state::of(caf::scheduled_actor* self) {
-  auto key = self->ctrl();
-  if (cached_key == key && cached_state->alive.load(std::memory_order_relaxed))
-    return *cached_state;
-  auto& m = states();
-  std::shared_ptr<call_state> st;
-  {
-    std::lock_guard<std::mutex> guard{m.mtx};
-    auto& slot = m.states[key];
-    if (!slot || !slot->alive.load()) {
-      slot = std::make_shared<call_state>(self);
-      st = slot;
-      std::weak_ptr<call_state> weak = st;
-      // Replies and ticks first; every other unmatched message goes to
-      // the handler the actor had (its own, caf::skip, print-and-drop).
-      caf::scheduled_actor::default_handler previous
-        = self->*handler_access::member;
-      self->set_default_handler(
-        [st, previous](caf::scheduled_actor* ptr,
-                       caf::message_view& x) -> caf::result<caf::message> {
-          // "Delegated": nothing to answer, and CAF skips building a
-          // response promise for the (asynchronous) reply message.
-          if (st->handle(x))
-            return caf::delegated<caf::message>{};
-          if (previous)
-            return previous(ptr, x);
-          return caf::print_and_drop(ptr, x);
-        });
-      self->attach_functor([key, weak] {
-        // Drop the continuations (and what they captured) with the actor,
-        // not whenever this thread's cache moves on.
-        if (auto ptr = weak.lock())
-          ptr->close();
-        auto& m = states();
-        std::lock_guard<std::mutex> guard{m.mtx};
-        auto i = m.states.find(key);
-        if (i != m.states.end() && i->second == weak.lock())
-          m.states.erase(i);
-      });
-    } else {
-      st = slot;
-    }
-  }
-  cached_key = key;
-  cached_state = st;
+  // Runs in `self`'s context only, so its handler cannot change under us.
+  auto& current = self->*handler_access::member;
+  auto* taker = current.target<reply_taker>();
+  if (taker != nullptr && taker->st->alive)
+    return *taker->st;
+  if (taker == nullptr && running_taker != nullptr
+      && running_taker->self_ == self)
+    return *running_taker; // Called from inside the taker.
+  auto st = std::make_shared<call_state>(self);
+  // A closed state's handler (the actor is terminating) is not chained.
+  auto previous = taker != nullptr ? taker->previous : current;
+  self->set_default_handler(reply_taker{st, std::move(previous)});
+  std::weak_ptr<call_state> weak = st;
+  self->attach_functor([weak] {
+    // Drop the continuations (and what they captured) with the actor.
+    if (auto ptr = weak.lock())
+      ptr->close();
+  });
   return *st;
 }
 
 void call_state::close() {
   alive = false;
   calls_.clear([](uint64_t, pending_call) {});
-  // Free the tables too, not only their entries: a thread's cache may
-  // keep this object until that thread runs another caller.
+  // Free the tables too, not only their entries: the actor's handler
+  // keeps this object until the actor is destroyed.
   calls_ = {};
   routes_ = {};
   handles_.clear();

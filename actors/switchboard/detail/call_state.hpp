@@ -21,12 +21,12 @@ namespace switchboard::detail {
 /// The calling side of one actor: its outstanding calls and their
 /// deadlines.
 ///
-/// Created on an actor's first call, found again through a per-thread
-/// cache, and dropped when the actor terminates. Replies
-/// `(sb_reply, id, message | error)` and deadline ticks `(sb_tick, ns)`
-/// reach it through the default handler the library installs then, which
-/// passes every other message on to the actor's previous one. Runs only in
-/// its actor's context.
+/// Created on an actor's first call and held by the default handler the
+/// library installs then: replies `(sb_reply, id, message | error)` and
+/// deadline ticks `(sb_tick, ns)` reach it there, and every other message
+/// goes on to the actor's previous handler. Found again in that handler
+/// (no table, no lock); closed when the actor terminates. Runs only in its
+/// actor's context.
 class call_state {
 public:
   using clock = std::chrono::steady_clock;
@@ -62,7 +62,8 @@ public:
   /// Called when the actor terminates: drops every pending call.
   void close();
 
-  std::atomic<bool> alive{true};
+  /// False once `close` ran (the actor terminates).
+  bool alive = true;
 
 private:
   void on_value(uint64_t id, caf::message& value);

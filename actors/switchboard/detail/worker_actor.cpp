@@ -113,7 +113,13 @@ caf::behavior worker_actor::make_behavior() {
 void worker_actor::handle(uint64_t call_id, int64_t sent_at_ns,
                           int64_t timeout_ns, const caf::message& args) {
   running_ = true;
-  auto guard = caf::detail::make_scope_guard([this] { running_ = false; });
+  // The caller's reference goes with the reply: kept until the next
+  // request, it would keep an actor alive that holds this route's handle
+  // (and with it this worker), a cycle nothing breaks.
+  auto guard = caf::detail::make_scope_guard([this] {
+    running_ = false;
+    current_.caller.reset();
+  });
   // The mailbox element is done with its sender once we handle it: take it
   // instead of copying (a copy is an atomic increment on the caller's
   // control block, which the caller's thread is touching too).
