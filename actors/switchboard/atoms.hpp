@@ -10,11 +10,8 @@ namespace switchboard {
 /// handler's result or a switchboard error.
 using call_atom = caf::atom_constant<caf::atom("sb_call")>;
 
-/// `(sb_env, id, deadline_ns, route, args)`: a call envelope of the library
-/// call API; the worker answers with `(sb_reply, id, result)`.
-using envelope_atom = caf::atom_constant<caf::atom("sb_env")>;
-
-/// `(sb_reply, id, message | error)`: the reply to an envelope.
+/// `(sb_reply, id, message | error)`: the reply to a call of the library
+/// call API (sent to a worker as a `detail::call_envelope`).
 using reply_atom = caf::atom_constant<caf::atom("sb_reply")>;
 
 /// `(sb_tick, at_ns)`: self-sent by callers to expire call deadlines.

@@ -401,9 +401,10 @@ TEST_CASE(
   f.sched->run();
   // Ten calls of 300 bytes each, all in the link's mailbox at once.
   for (uint64_t id = 1; id <= 10; ++id)
-    caf::send_as(caller, f.link, envelope_atom::value, id, int64_t{0},
-                 int64_t{0}, std::string{"r"},
-                 caf::make_message(std::string(300, 'x')));
+    caf::send_as(
+      caller, f.link,
+      detail::call_envelope{id, int64_t{0}, int64_t{0}, std::string{"r"},
+                            caf::make_message(std::string(300, 'x'))});
   f.sched->run();
   auto batches
     = f.peer_log->of<requests_atom, std::vector<detail::wire_request>>();
@@ -656,8 +657,9 @@ TEST_CASE("a link takes from another node only requests, replies, adverts, "
     // Only this node's own actors may send these.
     self->send(link, advertise_atom::value,
                std::vector<core::advert>{core::advert{"forged", {}}});
-    self->send(link, envelope_atom::value, uint64_t{1}, int64_t{0}, int64_t{0},
-               std::string{"echo"}, caf::make_message(int32_t{1}));
+    self->send(link, detail::call_envelope{uint64_t{1}, int64_t{0}, int64_t{0},
+                                           std::string{"echo"},
+                                           caf::make_message(int32_t{1})});
     self->send(link, reply_atom::value, uint64_t{55},
                caf::make_message(int32_t{1}));
     self->send(link, peer_atom::value, std::string{"Y"}, caf::actor{fake});

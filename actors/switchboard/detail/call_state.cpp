@@ -245,10 +245,9 @@ caf::error send_local(caf::local_actor* self, route_handle& handle,
   }
   // The envelope's values live in the mailbox element itself: one
   // allocation, no separate message.
-  auto env = caf::make_mailbox_element(std::move(me), caf::make_message_id(),
-                                       {}, envelope_atom::value, id, sent_at,
-                                       timeout, std::string{},
-                                       std::move(args));
+  auto env = caf::make_mailbox_element(
+    std::move(me), caf::make_message_id(), {},
+    call_envelope{id, sent_at, timeout, std::string{}, std::move(args)});
   // The route that admitted the call decides (a successor may differ).
   auto eu = caller_unit != nullptr && route->options.caller_runs
               ? caller_unit

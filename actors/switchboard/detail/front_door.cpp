@@ -12,6 +12,7 @@
 #include "switchboard/core/route_info.hpp"
 #include "switchboard/core/route_name.hpp"
 #include "switchboard/detail/clock.hpp"
+#include "switchboard/detail/envelope.hpp"
 #include "switchboard/detail/remote_guard.hpp"
 #include "switchboard/error.hpp"
 
@@ -91,8 +92,9 @@ caf::result<caf::message> forward_call(self_ptr self, std::string route,
   auto& st = self->state;
   auto id = st.next_id++;
   st.calls.emplace(id, self->make_response_promise());
-  self->send(st.cfg.registry, envelope_atom::value, id, to_ns(steady::now()),
-             int64_t{0}, std::move(route), std::move(args));
+  self->send(st.cfg.registry,
+             call_envelope{id, to_ns(steady::now()), int64_t{0},
+                           std::move(route), std::move(args)});
   return caf::delegated<caf::message>{};
 }
 

@@ -94,14 +94,13 @@ caf::behavior link_actor::make_behavior() {
     },
     // A call from this node for a route the peer reaches (the registry
     // forwarded it with the caller as sender).
-    [this](envelope_atom, uint64_t call_id, int64_t sent_at, int64_t timeout,
-           std::string& route, caf::message& args) {
+    [this](call_envelope& e) {
       if (!local_sender())
         return;
       reply_target to{std::move(current_sender()), current_message_id(),
-                      call_id};
-      send_call(std::move(to), sent_at, timeout, std::move(route),
-                std::move(args));
+                      e.call_id};
+      send_call(std::move(to), e.sent_at_ns, e.timeout_ns, std::move(e.route),
+                std::move(e.args));
     },
     // The same for a caller on another node (see forward_atom).
     [this](forward_atom, caf::strong_actor_ptr& caller, caf::message_id mid,
@@ -520,11 +519,11 @@ void link_actor::on_exit() {
     auto& msg = x.content();
     if (!x.sender || x.sender->node() != node())
       return;
-    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
-                           std::string, caf::message>()) {
-      reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
+    if (msg.match_elements<call_envelope>()) {
+      auto& e = msg.get_as<call_envelope>(0);
+      reply_target to{x.sender, x.mid, e.call_id};
       cfg_.gate->release();
-      send_reply(this, nullptr, to, node_down(msg.get_as<std::string>(4)));
+      send_reply(this, nullptr, to, node_down(e.route));
     } else if (msg.match_elements<forward_atom, caf::strong_actor_ptr,
                                   caf::message_id, uint64_t, int64_t, int64_t,
                                   std::string, caf::message>()) {

@@ -49,7 +49,7 @@ struct link_config {
 /// This node's end of the connection to one peer. Both ends are links:
 /// calls flow both ways.
 ///
-/// Outgoing: a caller (or the registry) sends `(sb_env, ...)` for a route
+/// Outgoing: a caller (or the registry) sends a `call_envelope` for a route
 /// the peer reaches, keeping the caller as sender, after taking a slot in
 /// the link's `gate` (`dispatch_remote`). The link keeps the caller in a
 /// pending table, sends the call to the peer and answers the caller when

@@ -75,7 +75,7 @@ typename Inspector::result_type inspect(Inspector& f, wire_request& x) {
 
 /// The longest timeout a call may carry from another node: 365 days, the
 /// longest duration a configuration accepts. A link adds a call's timeout to
-/// a clock reading and rounds it up to a power of two of milliseconds; with
+/// a clock reading and files it by timeout class (core::pending_table); with
 /// this bound neither can overflow.
 inline constexpr int64_t max_wire_timeout_ns
   = int64_t{365} * 24 * 3600 * 1000 * 1000 * 1000;

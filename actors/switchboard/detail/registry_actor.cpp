@@ -300,11 +300,10 @@ void route_call(self_ptr self, const reply_target& to,
 registry_state::~registry_state() {
   close_mailbox(self_, [this](caf::mailbox_element& x) {
     auto& msg = x.content();
-    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
-                           std::string, caf::message>()) {
-      auto& name = msg.get_as<std::string>(4);
-      send_reply(self_, nullptr,
-                 reply_target{x.sender, x.mid, msg.get_as<uint64_t>(1)},
+    if (msg.match_elements<call_envelope>()) {
+      auto& e = msg.get_as<call_envelope>(0);
+      auto& name = e.route;
+      send_reply(self_, nullptr, reply_target{x.sender, x.mid, e.call_id},
                  make_error(error_code::shutting_down,
                             "the router stopped (route '" + name + "')"));
     } else if (x.mid.is_request() && msg.size() >= 2
@@ -380,14 +379,13 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self,
     });
   return {
     // A library call: forward the caller's envelope as is.
-    [self](envelope_atom, uint64_t call_id, int64_t sent_at, int64_t timeout,
-           const std::string& name, const caf::message& args) {
+    [self](const call_envelope& e) {
       // The mailbox element is done with its sender: take it, no copy.
       reply_target to{std::move(self->current_sender()),
-                      self->current_message_id(), call_id};
-      route_call(self, std::move(to), name,
+                      self->current_message_id(), e.call_id};
+      route_call(self, std::move(to), e.route,
                  self->current_mailbox_element()->copy_content_to_message(),
-                 args, sent_at, timeout);
+                 e.args, e.sent_at_ns, e.timeout_ns);
     },
     [self](add_atom, route_spec& spec) -> caf::result<void> {
       return apply_one(self, stage_add, spec);

@@ -22,7 +22,7 @@ namespace switchboard::detail {
 ///
 /// CAF destroys the state in the registry's `on_exit`, before it bounces or
 /// drops what is left in the mailbox; the destructor answers that itself:
-/// calls (`sb_call` requests and `sb_env` envelopes) get `shutting_down`
+/// calls (`sb_call` requests and `call_envelope`s) get `shutting_down`
 /// at once instead of waiting for their timeout, other requests get CAF's
 /// `request_receiver_down`.
 struct registry_state {

@@ -209,8 +209,8 @@ void send_reply(caf::abstract_actor* self, caf::execution_unit* ctx,
 caf::message make_envelope(uint64_t call_id, int64_t sent_at_ns,
                            int64_t timeout_ns, std::string route,
                            caf::message args) {
-  return caf::make_message(envelope_atom::value, call_id, sent_at_ns,
-                           timeout_ns, std::move(route), std::move(args));
+  return caf::make_message(call_envelope{call_id, sent_at_ns, timeout_ns,
+                                         std::move(route), std::move(args)});
 }
 
 uint64_t routing_key(const caf::message& args, size_t index) {
@@ -448,12 +448,11 @@ void dispatch_remote(caf::local_actor* self, const remote_route& route,
   }
   caf::mailbox_element_ptr element;
   if (to.caller && to.caller->node() != self->node()) {
-    // envelope: (sb_env, call_id, sent_at, timeout, route, args)
+    auto& e = envelope.get_as<call_envelope>(0);
     element = caf::make_mailbox_element(
       caf::strong_actor_ptr{self->ctrl()}, caf::make_message_id(), {},
-      forward_atom::value, to.caller, to.mid, envelope.get_as<uint64_t>(1),
-      envelope.get_as<int64_t>(2), envelope.get_as<int64_t>(3),
-      envelope.get_as<std::string>(4), envelope.get_as<caf::message>(5));
+      forward_atom::value, to.caller, to.mid, e.call_id, e.sent_at_ns,
+      e.timeout_ns, e.route, e.args);
   } else {
     element = caf::make_mailbox_element(to.caller, to.mid, {},
                                         std::move(envelope));

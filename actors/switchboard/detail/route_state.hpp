@@ -20,6 +20,7 @@
 #include "switchboard/core/route_metrics.hpp"
 #include "switchboard/core/route_options.hpp"
 #include "switchboard/core/worker_load.hpp"
+#include "switchboard/detail/envelope.hpp"
 #include "switchboard/detail/remote_routes.hpp"
 #include "switchboard/handler.hpp"
 

@@ -86,9 +86,8 @@ caf::behavior worker_actor::make_behavior() {
                       + "' went down: " + caf::to_string(dm.reason)));
   });
   return {
-    [this](envelope_atom, uint64_t call_id, int64_t sent_at_ns,
-           int64_t timeout_ns, const std::string&, const caf::message& args) {
-      handle(call_id, sent_at_ns, timeout_ns, args);
+    [this](const call_envelope& e) {
+      handle(e.call_id, e.sent_at_ns, e.timeout_ns, e.args);
     },
     [this](worker_tick_atom, int64_t at) {
       // Only the tick we are waiting for clears the mark; an older one
@@ -302,10 +301,10 @@ void worker_actor::on_exit() {
   // Answer what still waits in the mailbox now; CAF would drop it silently.
   close_mailbox(this, [&](caf::mailbox_element& x) {
     auto& msg = x.content();
-    if (msg.match_elements<envelope_atom, uint64_t, int64_t, int64_t,
-                           std::string, caf::message>()) {
-      reply_target to{x.sender, x.mid, msg.get_as<uint64_t>(1)};
-      complete(to, reason, msg.get_as<int64_t>(2));
+    if (msg.match_elements<call_envelope>()) {
+      auto& e = msg.get_as<call_envelope>(0);
+      reply_target to{x.sender, x.mid, e.call_id};
+      complete(to, reason, e.sent_at_ns);
     }
   });
   impl_.reset();

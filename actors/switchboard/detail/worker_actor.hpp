@@ -71,8 +71,8 @@ void close_mailbox(caf::scheduled_actor* self, F f) {
 /// replies straight to the caller.
 ///
 /// Protocol:
-/// - `(sb_env, call_id, sent_at_ns, timeout_ns, route, args)`: run the
-///   handler, unless the deadline has passed (then: `timeout`).
+/// - `call_envelope`: run the handler, unless the deadline has passed
+///   (then: `timeout`).
 /// - `(sb_wtick, at_ns)`: self-sent; answers deferred replies whose
 ///   deadline passed.
 /// - `(sb_retire)`: from the registry, after the route drained: stop once
