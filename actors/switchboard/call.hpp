@@ -4,6 +4,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -27,7 +28,7 @@ namespace detail {
 
 class router_core;
 
-/// The caller's two continuations of one call, in one allocation.
+/// The caller's two continuations of one call, in one object.
 class continuation {
 public:
   virtual ~continuation();
@@ -40,65 +41,115 @@ public:
 
   /// What the value continuation takes, e.g. "(int32_t)", for error texts.
   virtual std::string expects() const = 0;
+
+  /// Move-constructs this object at `dst` (storage of this object's size
+  /// and alignment); this object is left moved from.
+  virtual void move_to(void* dst) noexcept = 0;
 };
 
 /// A call waiting for its reply: its continuation (owned) and the route it
 /// called, as an id in the caller's pool of route names (for error texts).
 ///
-/// 12 bytes aligned to 4, so that the optional of it in a pending table's
-/// slot takes 16 bytes: the continuation's address is kept as bytes, since
-/// a pointer member would align the whole to 8 and the optional to 24.
+/// A continuation of up to `inline_size` bytes (a vtable pointer and two
+/// lambdas capturing a pointer each, or one capturing two) lives inside
+/// this object, so inside the caller's pending-table slot: no allocation
+/// and, on the reply, no second cache line to fetch. A larger one is
+/// allocated. 32 bytes, so that a slot takes one 64-byte cache line.
 class pending_call {
+public:
+  static constexpr size_t inline_size = 3 * sizeof(void*);
+
+private:
+  // First, so that the route id and the mode fill the last 8 bytes.
+  alignas(void*) unsigned char buf_[inline_size];
+
 public:
   pending_call() noexcept = default;
 
-  explicit pending_call(std::unique_ptr<continuation> then) noexcept {
-    set(then.release());
+  /// Holds a continuation of type `Impl`, made from `xs`.
+  template <class Impl, class... Ts>
+  static pending_call make(Ts&&... xs) {
+    static_assert(std::is_base_of_v<continuation, Impl>);
+    pending_call result;
+    if constexpr (sizeof(Impl) <= inline_size && alignof(Impl) <= alignof(void*)
+                  && std::is_nothrow_move_constructible_v<Impl>) {
+      new (result.buf_) Impl(std::forward<Ts>(xs)...);
+      result.mode_ = held::in_place;
+    } else {
+      auto ptr = new Impl(std::forward<Ts>(xs)...);
+      std::memcpy(result.buf_, &ptr, sizeof(ptr));
+      result.mode_ = held::allocated;
+    }
+    return result;
   }
 
-  pending_call(pending_call&& other) noexcept : route(other.route) {
-    set(other.take());
+  pending_call(pending_call&& other) noexcept
+    : route(other.route), mode_(other.mode_) {
+    take_from(other);
   }
 
   pending_call& operator=(pending_call&& other) noexcept {
     if (this != &other) {
-      delete get();
-      set(other.take());
+      reset();
       route = other.route;
+      mode_ = other.mode_;
+      take_from(other);
     }
     return *this;
   }
 
   ~pending_call() {
-    delete get();
+    reset();
   }
 
   /// The continuation, or nullptr if moved from.
   continuation* then() const noexcept {
-    return get();
+    switch (mode_) {
+    case held::in_place:
+      return std::launder(
+        reinterpret_cast<continuation*>(const_cast<unsigned char*>(buf_)));
+    case held::allocated: {
+      continuation* ptr;
+      std::memcpy(&ptr, buf_, sizeof(ptr));
+      return ptr;
+    }
+    default:
+      return nullptr;
+    }
+  }
+
+  /// True if the continuation lives inside this object (no allocation).
+  bool in_place() const noexcept {
+    return mode_ == held::in_place;
   }
 
   /// The route's id in the caller's `core::name_pool`.
   uint32_t route = 0;
 
 private:
-  continuation* get() const noexcept {
-    continuation* ptr;
-    std::memcpy(&ptr, then_, sizeof(ptr));
-    return ptr;
+  enum class held : uint8_t { nothing, in_place, allocated };
+
+  /// Takes `other`'s continuation (`mode_` already copied).
+  void take_from(pending_call& other) noexcept {
+    if (mode_ == held::in_place) {
+      auto src = other.then();
+      src->move_to(buf_);
+      src->~continuation();
+    } else if (mode_ == held::allocated) {
+      std::memcpy(buf_, other.buf_, sizeof(continuation*));
+    }
+    other.mode_ = held::nothing;
   }
 
-  void set(continuation* ptr) noexcept {
-    std::memcpy(then_, &ptr, sizeof(ptr));
+  void reset() noexcept {
+    if (mode_ == held::in_place)
+      then()->~continuation();
+    else if (mode_ == held::allocated)
+      delete then();
+    mode_ = held::nothing;
   }
 
-  continuation* take() noexcept {
-    auto ptr = get();
-    set(nullptr);
-    return ptr;
-  }
-
-  alignas(uint32_t) unsigned char then_[sizeof(continuation*)] = {};
+  held mode_ = held::nothing;
 };
 
 void issue_named(caf::event_based_actor* self, const router_core& core,
@@ -211,9 +262,8 @@ public:
   /// `caf::message`); `on_error` takes a `caf::error`.
   template <class OnValue, class OnError>
   void then(OnValue on_value, OnError on_error) {
-    detail::pending_call pc{
-      std::make_unique<continuation_impl<OnValue, OnError>>(
-        std::move(on_value), std::move(on_error))};
+    auto pc = detail::pending_call::make<continuation_impl<OnValue, OnError>>(
+      std::move(on_value), std::move(on_error));
     if (handle_ != nullptr)
       detail::issue_resolved(self_, *handle_, std::move(args_), timeout_,
                              std::move(pc));
@@ -243,6 +293,10 @@ private:
 
     std::string expects() const override {
       return expects_impl(static_cast<args*>(nullptr));
+    }
+
+    void move_to(void* dst) noexcept override {
+      new (dst) continuation_impl(std::move(*this));
     }
 
   private:
