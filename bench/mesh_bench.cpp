@@ -31,6 +31,7 @@
 //   mesh_bench --list-paths              prints the paths built in, "abcd"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -73,24 +74,71 @@ using clock_type = std::chrono::steady_clock;
 /// time before the benchmark gives up on it (a lost reply, not slowness).
 constexpr auto drain_limit = std::chrono::seconds{60};
 
-/// How each actor system of the benchmark schedules: threads and CAF's
-/// policy ("stealing", CAF's default, or "sharing").
+/// How each actor system of the benchmark schedules: threads, CAF's policy
+/// ("stealing" or "sharing"; empty: the system's default, which is
+/// `configure_mesh`'s for the embedded callers and CAF's for plain CAF) and
+/// further CAF settings as given to `--caf`.
 struct system_settings {
   size_t threads = 2;
-  std::string scheduler = "stealing";
+  std::string scheduler;
+  std::vector<std::string> caf;
 };
+
+/// Splits `KEY=VALUE` (VALUE in CAF's INI syntax: `0us`, `10`,
+/// `'sharing'`); nothing if `arg` is not of that form.
+std::optional<std::pair<std::string, caf::config_value>>
+parse_caf_setting(const std::string& arg) {
+  auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return std::nullopt;
+  auto value = caf::config_value::parse(arg.substr(eq + 1));
+  if (!value)
+    return std::nullopt;
+  return std::make_pair(arg.substr(0, eq), std::move(*value));
+}
 
 void apply(const system_settings& x, caf::actor_system_config& cfg) {
   cfg.set("scheduler.max-threads", x.threads);
-  cfg.set("scheduler.policy", x.scheduler == "sharing"
-                                ? caf::atom("sharing")
-                                : caf::atom("stealing"));
+  if (!x.scheduler.empty())
+    cfg.set("scheduler.policy", x.scheduler == "sharing"
+                                  ? caf::atom("sharing")
+                                  : caf::atom("stealing"));
+  for (auto& arg : x.caf)
+    if (auto kv = parse_caf_setting(arg))
+      cfg.set(kv->first, kv->second);
+}
+
+/// Whether CAF takes every `--caf` setting of `x`; names the first one it
+/// does not on standard error.
+bool valid(const system_settings& x) {
+  caf::actor_system_config cfg;
+  apply(x, cfg);
+  for (auto& arg : x.caf) {
+    auto kv = parse_caf_setting(arg);
+    auto stored = kv ? caf::get_if(&cfg.content, kv->first) : nullptr;
+    if (stored == nullptr || *stored != kv->second) {
+      std::cerr << "error: --caf " << arg
+                << ": not KEY=VALUE or refused by CAF\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+/// The scheduler settings as the results' header shows them.
+std::string describe(const system_settings& x) {
+  std::string out = "threads=" + std::to_string(x.threads) + " scheduler="
+                    + (x.scheduler.empty() ? "default" : x.scheduler);
+  for (auto& arg : x.caf)
+    out += " " + arg;
+  return out;
 }
 
 struct settings {
   system_settings system;
   bool quick = false;
   double seconds = 1.0;
+  double idle_seconds = 0;
   size_t repeat = 5;
   std::vector<size_t> payloads{64, 4096};
   std::vector<size_t> windows{1, 100, 1000};
@@ -667,6 +715,30 @@ void print(const char* prefix, char path, size_t payload, size_t window,
   std::cout << std::endl;
 }
 
+/// This process's CPU time (user + system) so far.
+std::chrono::microseconds cpu_time() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto us = [](const timeval& t) {
+    return std::chrono::seconds{t.tv_sec}
+           + std::chrono::microseconds{t.tv_usec};
+  };
+  return us(ru.ru_utime) + us(ru.ru_stime);
+}
+
+/// Sits idle for `seconds` and prints the CPU time this process used
+/// meanwhile: what its actor systems' threads cost with nothing to do
+/// but the mesh's heartbeats.
+void print_idle_cpu(double seconds) {
+  auto before = cpu_time();
+  std::this_thread::sleep_for(std::chrono::duration<double>{seconds});
+  auto used = std::chrono::duration<double, std::milli>{cpu_time() - before};
+  std::cout << "idle seconds=" << std::fixed << std::setprecision(1) << seconds
+            << " cpu_ms=" << used.count()
+            << " cpu_percent=" << std::setprecision(2)
+            << used.count() / (10 * seconds) << std::endl;
+}
+
 /// One way of running a path: the path's letter, a variant name (empty for
 /// a path with one way) and one run. A path with several variants reports
 /// the one with the best median.
@@ -678,8 +750,7 @@ struct contender {
 
 int measure(settings& cfg) {
   auto wanted = [&](char x) { return cfg.only.find(x) != std::string::npos; };
-  std::cout << "# mesh_bench threads=" << cfg.system.threads
-            << " scheduler=" << cfg.system.scheduler
+  std::cout << "# mesh_bench " << describe(cfg.system)
             << " seconds=" << cfg.seconds << " repeat=" << cfg.repeat
             << " hardware_threads=" << std::thread::hardware_concurrency()
             << std::endl;
@@ -785,6 +856,8 @@ int measure(settings& cfg) {
                  "--plain or --nats)\n";
     return 1;
   }
+  if (cfg.idle_seconds > 0)
+    print_idle_cpu(cfg.idle_seconds);
   std::map<std::tuple<char, size_t, size_t>, result> medians;
   std::string paths;
   for (auto& c : contenders)
@@ -892,8 +965,21 @@ int main(int argc, char** argv) {
   app
     .add_option("--scheduler", cfg.system.scheduler,
                 "CAF scheduler policy of each actor system (the script also "
-                "puts it in the daemons' [node] scheduler)")
+                "puts it in the daemons' [node] scheduler); without it each "
+                "keeps its default: configure_mesh's for the embedded "
+                "callers, CAF's for plain CAF")
     ->check(CLI::IsMember({"stealing", "sharing"}));
+  app.add_option("--caf", cfg.system.caf,
+                 "KEY=VALUE: a CAF setting for this process's actor systems "
+                 "only (not the daemons), VALUE in CAF's syntax, e.g. "
+                 "work-stealing.moderate-sleep-duration=0us or "
+                 "scheduler.policy='stealing'");
+  app
+    .add_option("--idle-seconds", cfg.idle_seconds,
+                "before measuring, sit idle this long with every client "
+                "connected and print this process's CPU time meanwhile "
+                "(use --only b: the NATS client has threads of its own)")
+    ->check(CLI::NonNegativeNumber);
   app.add_option("--seconds", cfg.seconds, "measured time per run");
   app.add_option("--repeat", cfg.repeat, "runs per measurement (median)")
     ->check(CLI::PositiveNumber);
@@ -906,6 +992,8 @@ int main(int argc, char** argv) {
   app.add_flag("--list-paths", list_paths,
                "print the paths this build can measure, e.g. \"abcd\"");
   CLI11_PARSE(app, argc, argv);
+  if (!valid(cfg.system))
+    return 2;
   if (list_paths) {
     std::cout << compiled_paths() << std::endl;
     return 0;

@@ -22,10 +22,13 @@
 # argument goes to mesh_bench (see `build/bench/mesh_bench --help`), e.g.
 # `--only cd`, `--windows 1 100`, `--seconds 2`, `--scheduler sharing` (CAF's
 # scheduler policy for every process: mesh_bench's and the daemons' [node]
-# scheduler). Without --scheduler every process keeps its default: the
-# daemons their `[node] scheduler` default ("sharing"), the mesh_bench
-# processes (embedded callers, the plain CAF server, the NATS responder)
-# CAF's ("stealing"). See docs/benchmarks.md.
+# scheduler), `--caf KEY=VALUE` (a CAF setting for mesh_bench's own actor
+# systems only, e.g. `--caf "scheduler.policy='stealing'"`). Without
+# --scheduler every process keeps its default: the daemons their
+# `[node] scheduler` default ("sharing"), mesh_bench's embedded callers of
+# a and b `configure_mesh`'s ("sharing" when the application chose none),
+# the plain CAF client and server of c CAF's ("stealing"); the NATS
+# responder and requester use no CAF scheduler. See docs/benchmarks.md.
 set -euo pipefail
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'

@@ -33,6 +33,9 @@ void configure_mesh(caf::actor_system_config& cfg, const tls_files* tls) {
     cfg.openssl_key = tls->key;
     cfg.openssl_cafile = tls->ca;
   }
+  // Only where the application chose no policy: see the API doc.
+  if (caf::get_if(&cfg.content, "scheduler.policy") == nullptr)
+    cfg.set("scheduler.policy", caf::atom("sharing"));
   register_error_category(cfg);
   cfg.add_message_type<detail::wire_request>("switchboard::wire_request");
   cfg.add_message_type<std::vector<detail::wire_request>>(

@@ -96,6 +96,17 @@ struct peer_info {
 /// message types that cross the network and, if `tls` is given, the TLS
 /// files (the node's own transport does TLS; see docs/security.md). Call
 /// before constructing the system.
+///
+/// It also picks CAF's scheduler when `cfg` names none: if
+/// `scheduler.policy` is not in `cfg.content`, it sets it to `sharing`
+/// (idle threads block and wake as soon as work arrives; CAF's default,
+/// `stealing`, polls with 50 us sleeps, which made a lone call's round
+/// trip up to 1.9 times as long; docs/mesh.md, "Which scheduler"). A
+/// policy already there (from `cfg.set`, or a config file or command line
+/// parsed before this call) stays; one set or parsed after this call
+/// replaces `sharing`. To keep CAF's default, set `scheduler.policy` to
+/// `stealing` yourself. Nothing else of the scheduler changes (threads,
+/// throughput, the `work-stealing.*` settings).
 void configure_mesh(caf::actor_system_config& cfg,
                     const tls_files* tls = nullptr);
 
