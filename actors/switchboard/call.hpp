@@ -153,13 +153,12 @@ private:
 };
 
 void issue_named(caf::event_based_actor* self, const router_core& core,
-                 std::string route,
-                 caf::message args, std::optional<caf::timespan> timeout,
-                 pending_call pc);
+                 std::string route, caf::message args,
+                 std::optional<caf::timespan> timeout, pending_call&& pc);
 
 void issue_resolved(caf::event_based_actor* self, route_handle& handle,
                     caf::message args, std::optional<caf::timespan> timeout,
-                    pending_call pc);
+                    pending_call&& pc);
 
 /// Sends a call by name (`handle` null) or through `handle` from a blocking
 /// actor and waits for its answer within the deadline.

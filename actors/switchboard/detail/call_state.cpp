@@ -104,7 +104,7 @@ void call_state::close() {
   dir_version_ = UINT64_MAX;
 }
 
-uint64_t call_state::add(pending_call pc, const std::string& route,
+uint64_t call_state::add(pending_call&& pc, const std::string& route,
                          clock::time_point now, clock::duration timeout) {
   auto deadline = now + timeout;
   pc.route = routes_.acquire(route);
@@ -267,7 +267,7 @@ caf::error removed_error(const route_handle& handle) {
 /// worker, or answered with why not.
 void issue_local(caf::event_based_actor* self, call_state& cs,
                  route_handle& handle, caf::message args,
-                 std::optional<caf::timespan> timeout, pending_call pc) {
+                 std::optional<caf::timespan> timeout, pending_call&& pc) {
   auto now = self->clock().now();
   const pool* p = nullptr;
   auto route = handle.current(p);
@@ -288,9 +288,8 @@ void issue_local(caf::event_based_actor* self, call_state& cs,
 } // namespace
 
 void issue_named(caf::event_based_actor* self, const router_core& core,
-                 std::string route,
-                 caf::message args, std::optional<caf::timespan> timeout,
-                 pending_call pc) {
+                 std::string route, caf::message args,
+                 std::optional<caf::timespan> timeout, pending_call&& pc) {
   auto& cs = call_state::of(self);
   auto dest = cs.lookup(core, route);
   // A local route: from the caller straight to a worker, like a handle.
@@ -328,7 +327,7 @@ void issue_named(caf::event_based_actor* self, const router_core& core,
 
 void issue_resolved(caf::event_based_actor* self, route_handle& handle,
                     caf::message args, std::optional<caf::timespan> timeout,
-                    pending_call pc) {
+                    pending_call&& pc) {
   issue_local(self, call_state::of(self), handle, std::move(args), timeout,
               std::move(pc));
 }

@@ -39,7 +39,7 @@ public:
 
   /// Registers a call to `route` with deadline `now + timeout`; returns
   /// its id.
-  uint64_t add(pending_call pc, const std::string& route,
+  uint64_t add(pending_call&& pc, const std::string& route,
                clock::time_point now, clock::duration timeout);
 
   /// Answers call `id` with `err` through the mailbox (never inline, so a

@@ -49,10 +49,11 @@ public:
 
   /// Adds `value` due at `deadline` in the lane of `timeout`'s class (the
   /// timeout the deadline was computed from); returns its id.
-  uint64_t insert(T value, time_point deadline, duration timeout) {
+  template <class U>
+  uint64_t insert(U&& value, time_point deadline, duration timeout) {
     auto index = acquire(slots_, free_);
     auto& s = slots_[index];
-    s.value.emplace(std::move(value));
+    s.value.emplace(std::forward<U>(value));
     s.deadline = deadline;
     s.lane = lane_for(timeout);
     link_back(index);
