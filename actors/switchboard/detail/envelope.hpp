@@ -29,7 +29,7 @@ struct call_envelope {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_envelope& x) {
-  return f(caf::meta::type_name("switchboard::envelope"), x.call_id,
+  return f(caf::meta::type_name("switchboard::call_envelope"), x.call_id,
            x.sent_at_ns, x.timeout_ns, x.route, x.args);
 }
 
