@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -119,6 +120,84 @@ TEST_CASE("pending_table take returns the value and forgets the id") {
   CHECK(t.size() == 1);
   // The other entry is untouched.
   REQUIRE(t.find(b) != nullptr);
+  CHECK(*t.find(b) == "beta");
+}
+
+TEST_CASE("pending_table take_with runs on the value in place, once, and "
+          "forgets the id") {
+  // Counts the value's moves: take_with must not move it.
+  struct counted {
+    int* moves;
+    std::string text;
+    counted(int* m, std::string t) : moves(m), text(std::move(t)) {
+    }
+    counted(counted&& other) noexcept
+      : moves(other.moves), text(std::move(other.text)) {
+      ++*moves;
+    }
+  };
+  pending_table<counted> t;
+  int moves = 0;
+  auto a = send(t, counted{&moves, "alpha"}, t0, 1s);
+  auto b = send(t, counted{&moves, "beta"}, t0, 1s);
+  moves = 0;
+  int runs = 0;
+  CHECK(t.take_with(a, [&](counted& x) {
+    ++runs;
+    CHECK(x.text == "alpha");
+  }));
+  CHECK(runs == 1);
+  CHECK(moves == 0);
+  CHECK(t.size() == 1);
+  CHECK(t.find(a) == nullptr);
+  CHECK_FALSE(t.take_with(a, [&](counted&) { ++runs; }));
+  CHECK(runs == 1);
+  // Neither expiry nor clear sees it again; the other entry is untouched.
+  std::vector<std::string> expired;
+  t.expire(t0 + 1s,
+           [&](uint64_t, counted&& x) { expired.push_back(x.text); });
+  CHECK(expired == std::vector<std::string>{"beta"});
+  CHECK(t.find(b) == nullptr);
+  CHECK(t.empty());
+}
+
+TEST_CASE("pending_table take_with lets the callback insert, take and expire "
+          "without reusing the running entry's slot") {
+  table t;
+  auto a = send(t, "alpha", t0, 1s);
+  auto b = send(t, "beta", t0, 1s);
+  uint64_t inserted = 0;
+  std::string seen;
+  CHECK(t.take_with(a, [&](std::string& x) {
+    // The id is gone while its callback runs.
+    CHECK(t.find(a) == nullptr);
+    CHECK_FALSE(t.take(a).has_value());
+    // New entries go elsewhere: the running value stays intact.
+    for (int i = 0; i < 100; ++i)
+      inserted = send(t, "new " + std::to_string(i), t0, 2s);
+    CHECK(t.take(b).value_or("") == "beta");
+    CHECK(t.expire(t0 + 1s, [](uint64_t, std::string&&) {}) == 0);
+    seen = x;
+  }));
+  CHECK(seen == "alpha");
+  CHECK(t.size() == 100);
+  REQUIRE(t.find(inserted) != nullptr);
+  CHECK(*t.find(inserted) == "new 99");
+  // The freed slot is reused only now, by a fresh id.
+  auto c = send(t, "gamma", t0, 1s);
+  CHECK(c != a);
+  CHECK(t.find(a) == nullptr);
+  CHECK(*t.find(c) == "gamma");
+}
+
+TEST_CASE("pending_table take_with frees the entry when the callback throws") {
+  table t;
+  auto a = send(t, "alpha", t0, 1s);
+  CHECK_THROWS_AS(t.take_with(a, [](std::string&) { throw std::runtime_error{"x"}; }),
+                  std::runtime_error);
+  CHECK(t.empty());
+  CHECK(t.find(a) == nullptr);
+  auto b = send(t, "beta", t0, 1s);
   CHECK(*t.find(b) == "beta");
 }
 

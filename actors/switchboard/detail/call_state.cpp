@@ -97,6 +97,7 @@ void call_state::close() {
   // keeps this object until the actor is destroyed.
   calls_ = {};
   routes_ = {};
+  last_handle_ = nullptr;
   handles_.clear();
   dir_owner_.reset();
   dir_.reset();
@@ -145,24 +146,26 @@ bool call_state::handle(caf::message_view& x) {
 }
 
 void call_state::on_value(uint64_t id, caf::message& value) {
-  auto pc = calls_.take(id);
-  if (!pc)
-    return; // Late: the caller already got `timeout`.
-  // Released however the continuation ends (it may throw).
-  auto release = caf::detail::make_scope_guard(
-    [this, route = pc->route] { routes_.release(route); });
-  if (!pc->then()->on_value(value)) {
-    auto err = reply_mismatch(nullptr, routes_[pc->route], value,
-                              pc->then()->expects());
-    pc->then()->on_error(err);
-  }
+  // Run where the entry lies: a continuation moves by a virtual call. A
+  // late reply (the caller already got `timeout`) finds nothing.
+  calls_.take_with(id, [&](pending_call& pc) {
+    // Released however the continuation ends (it may throw).
+    auto release = caf::detail::make_scope_guard(
+      [this, route = pc.route] { routes_.release(route); });
+    if (!pc.then()->on_value(value)) {
+      auto err = reply_mismatch(nullptr, routes_[pc.route], value,
+                                pc.then()->expects());
+      pc.then()->on_error(err);
+    }
+  });
 }
 
 void call_state::on_error(uint64_t id, caf::error& err) {
-  if (auto pc = calls_.take(id)) {
-    routes_.release(pc->route);
-    pc->then()->on_error(err);
-  }
+  calls_.take_with(id, [&](pending_call& pc) {
+    auto release = caf::detail::make_scope_guard(
+      [this, route = pc.route] { routes_.release(route); });
+    pc.then()->on_error(err);
+  });
 }
 
 void call_state::on_tick(int64_t at) {
@@ -194,6 +197,7 @@ void call_state::refresh(const router_core& core) {
     dir_version_ = core.dir->version();
     dir_ = core.dir->load();
     remote_ = core.dir->load_remote();
+    last_handle_ = nullptr;
     handles_.clear();
   }
 }
@@ -202,11 +206,14 @@ call_state::destination call_state::lookup(const router_core& core,
                                           const std::string& route) {
   refresh(core);
   destination result;
-  if (auto h = handles_.find(route); h != handles_.end()) {
+  if (last_handle_ != nullptr && last_handle_->first == route) {
+    result.local = &last_handle_->second;
+  } else if (auto h = handles_.find(route); h != handles_.end()) {
+    last_handle_ = &*h;
     result.local = &h->second;
   } else if (auto i = dir_->find(route); i != dir_->end()) {
-    result.local = &handles_.emplace(route, route_handle{i->second})
-                      .first->second;
+    last_handle_ = &*handles_.emplace(route, route_handle{i->second}).first;
+    result.local = &last_handle_->second;
   } else if (auto j = remote_->find(route);
              j != remote_->end() && !j->second.links.empty()) {
     result.remote = &j->second;

@@ -89,6 +89,10 @@ private:
   /// directory last changed (each caches its route's pool snapshot); at
   /// most one per route of the directory.
   std::unordered_map<std::string, route_handle> handles_;
+  /// The entry of `handles_` found last (nodes do not move): a caller
+  /// usually calls one route many times, and a string compare is cheaper
+  /// than hashing the name. Null when `handles_` was cleared.
+  std::pair<const std::string, route_handle>* last_handle_ = nullptr;
 };
 
 } // namespace switchboard::detail

@@ -75,6 +75,33 @@ public:
     return release(*index);
   }
 
+  /// Removes the entry for `id` and runs `f(T&)` on it where it lies (no
+  /// move), then destroys it; returns false (not calling `f`) if it is
+  /// unknown or gone. While `f` runs the id is already gone (`find`, `take`
+  /// and `expire` miss it) and its slot is not reused, so `f` may insert,
+  /// take and expire; it must not destroy the table.
+  template <class F>
+  bool take_with(uint64_t id, F&& f) {
+    auto index = slot_of(id);
+    if (!index)
+      return false;
+    unlink(*index);
+    auto& s = slots_[*index]; // Blocks never move: stays valid in `f`.
+    ++s.generation;
+    --size_;
+    struct finish {
+      pending_table* self;
+      slot* s;
+      uint32_t index;
+      ~finish() {
+        s->value.reset();
+        self->free_.push_back(index);
+      }
+    } done{this, &s, *index};
+    f(*s.value);
+    return true;
+  }
+
   /// Removes every entry whose deadline is at or before `now` and passes
   /// each to `f(id, T&&)`; returns how many. `f` may insert and take; an
   /// entry it inserts that is already due is expired by this same call (so

@@ -13,12 +13,6 @@ std::string_view outcome_name(size_t outcome) noexcept {
   return to_string(static_cast<error_code>(outcome));
 }
 
-size_t bucket_of(int64_t ns) noexcept {
-  auto i = std::lower_bound(latency_bounds_ns.begin(), latency_bounds_ns.end(),
-                            ns);
-  return static_cast<size_t>(i - latency_bounds_ns.begin());
-}
-
 uint64_t route_stats::requests() const noexcept {
   return std::accumulate(outcomes.begin(), outcomes.end(), uint64_t{0});
 }
