@@ -482,7 +482,10 @@ private:
 /// The server of path e: connects to c's echo actor at `echo_addr` and
 /// publishes a relay actor that forwards every string to it with
 /// `delegate`, so that the echo's reply goes to the original requester, as
-/// CAF forwards. The relay keeps no state per request.
+/// CAF forwards. The relay keeps no state per request. The echo's node
+/// opens no connection of its own to the requester's (CAF 0.17 makes none
+/// unless `middleman.enable-automatic-connections` is set; checked with
+/// `ss`): replies pass through this process, as requests do.
 int serve_relay(const system_settings& system, const std::string& echo_addr) {
   auto signals = block_stop_signals();
   auto hp = split_host_port(echo_addr);
@@ -984,8 +987,9 @@ int measure(settings& cfg) {
         print_ratios(path, 'd');
   }
   if (ran('a') && ran('e')) {
-    std::cout << "# the router's two-node path against plain CAF over the "
-                 "same two hops: a/e as above"
+    std::cout << "# a/e, the router's two-node path against plain CAF over "
+                 "the same two hops: median throughput a/e (higher is "
+                 "better), and at window 1 p50 latency a/e (lower is better)"
               << std::endl;
     print_ratios('a', 'e');
   }
