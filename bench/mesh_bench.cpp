@@ -15,20 +15,28 @@
 //      lets a flusher thread batch them; d runs every combination of the
 //      two on the requester's and the responder's side and reports the
 //      fastest, so that NATS is measured at its best for each window
+//   e  plain CAF relayed: c's requester `request()`s a relay actor in a
+//      middle process (`--serve-relay`), which `delegate()`s each request
+//      to c's echo actor; the echo replies to the requester through the
+//      relay process's connections. The plain-CAF counterpart of a: the
+//      same two hops, no router
 //
 // Every server echoes its string payload. For each payload size and window
 // (requests in flight, kept full by one caller: a reply triggers the next
 // request), a run warms up, then counts the replies of the requests sent
 // during the measured time and records their round trips (send to reply,
 // in the caller). Each measurement is repeated, interleaving the paths, and
-// the median run is reported, with ratios to d.
+// the median run is reported, with ratios to d and the ratio of a to e.
 //
 // Modes:
 //   mesh_bench --serve-plain             publishes the echo actor of c
+//   mesh_bench --serve-relay HOST:PORT   publishes the relay actor of e,
+//                                        which forwards to c's echo actor
+//                                        at HOST:PORT
 //   mesh_bench --serve-nats URL          the responder of d
-//   mesh_bench [--routed HOST:PORT] [--served HOST:PORT]
-//              [--plain HOST:PORT] [--nats URL]    measures what is given
-//   mesh_bench --list-paths              prints the paths built in, "abcd"
+//   mesh_bench [--routed HOST:PORT] [--served HOST:PORT] [--plain HOST:PORT]
+//              [--nats URL] [--relayed HOST:PORT]  measures what is given
+//   mesh_bench --list-paths              prints the paths built in, "abcde"
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -142,11 +150,12 @@ struct settings {
   size_t repeat = 5;
   std::vector<size_t> payloads{64, 4096};
   std::vector<size_t> windows{1, 100, 1000};
-  std::string only = "abcd";
+  std::string only = "abcde";
   std::string routed; // a: HOST:PORT of daemon node D
   std::string served; // b: HOST:PORT of the daemon node serving `echo`
   std::string plain;  // c: HOST:PORT of `mesh_bench --serve-plain`
   std::string nats;   // d: URL of nats-server
+  std::string relayed; // e: HOST:PORT of `mesh_bench --serve-relay`
   std::string subject = "switchboard.bench.echo";
   std::string nats_requester = "best"; // asap | batched | best (both)
   std::string nats_replier = "best";   // asap | batched | best (both)
@@ -288,7 +297,7 @@ void wait_for_stop(const sigset_t& signals) {
     ; // retry
 }
 
-// -- CAF callers (a, b, c) ----------------------------------------------------
+// -- CAF callers (a, b, c, e) -------------------------------------------------
 
 /// One caller actor's state. `issue` sends one request; its continuation
 /// calls `reply` or `fail`.
@@ -425,7 +434,8 @@ int serve_plain(const system_settings& system) {
   return 0;
 }
 
-/// The client of path c: its own actor system and the remote echo actor.
+/// The client of paths c and e: its own actor system and the remote actor
+/// (c's echo, or e's relay in front of it).
 class plain_client {
 public:
   plain_client(const system_settings& system, const std::string& host,
@@ -466,6 +476,50 @@ private:
   caf::actor remote_;
   std::string error_;
 };
+
+// -- e: plain CAF, relayed ----------------------------------------------------
+
+/// The server of path e: connects to c's echo actor at `echo_addr` and
+/// publishes a relay actor that forwards every string to it with
+/// `delegate`, so that the echo's reply goes to the original requester, as
+/// CAF forwards. The relay keeps no state per request. The echo's node
+/// opens no connection of its own to the requester's (CAF 0.17 makes none
+/// unless `middleman.enable-automatic-connections` is set; checked with
+/// `ss`): replies pass through this process, as requests do.
+int serve_relay(const system_settings& system, const std::string& echo_addr) {
+  auto signals = block_stop_signals();
+  auto hp = split_host_port(echo_addr);
+  if (!hp) {
+    std::cerr << "error: '" << echo_addr << "' is not HOST:PORT\n";
+    return 2;
+  }
+  caf::actor_system_config cfg;
+  apply(system, cfg);
+  cfg.load<caf::io::middleman>();
+  caf::actor_system sys{cfg};
+  auto echo = sys.middleman().remote_actor(hp->first, hp->second);
+  if (!echo) {
+    std::cerr << "error: cannot reach the echo actor at " << echo_addr << ": "
+              << sys.render(echo.error()) << '\n';
+    return 1;
+  }
+  auto relay
+    = sys.spawn([echo = *echo](caf::event_based_actor* self) -> caf::behavior {
+        return {
+          [self, echo](std::string& x) { self->delegate(echo, std::move(x)); }};
+      });
+  auto port = sys.middleman().publish(relay, 0, "127.0.0.1", true);
+  if (!port) {
+    std::cerr << "error: cannot publish: " << sys.render(port.error()) << '\n';
+    caf::anon_send_exit(relay, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  std::cout << "listening on 127.0.0.1:" << *port << std::endl;
+  wait_for_stop(signals);
+  sys.middleman().unpublish(relay);
+  caf::anon_send_exit(relay, caf::exit_reason::user_shutdown);
+  return 0;
+}
 
 // -- d: NATS ------------------------------------------------------------------
 
@@ -698,6 +752,7 @@ std::string compiled_paths() {
 #ifdef SWITCHBOARD_BENCH_HAVE_NATS
   result += 'd';
 #endif
+  result += 'e';
   return result;
 }
 
@@ -788,32 +843,39 @@ int measure(settings& cfg) {
   };
   if (!add_mesh('a', cfg.routed, routed) || !add_mesh('b', cfg.served, served))
     return 1;
-  // -- c
+  // -- c and e
   std::optional<plain_client> plain;
-  if (wanted('c')) {
-    if (cfg.plain.empty()) {
-      std::cout << "# (c) skipped: no address given" << std::endl;
-    } else {
-      auto hp = split_host_port(cfg.plain);
-      if (!hp) {
-        std::cerr << "error: '" << cfg.plain << "' is not HOST:PORT\n";
-        return 1;
-      }
-      plain.emplace(cfg.system, hp->first, hp->second);
-      if (!plain->error().empty()) {
-        std::cerr << "error: (c) cannot reach " << cfg.plain << ": "
-                  << plain->error() << '\n';
-        return 1;
-      }
-      contenders.push_back(
-        {'c', "",
-         [&plain, seconds](const run_plan& plan, const std::string& payload) {
-           return plain->run(plan, payload, seconds);
-         }});
+  std::optional<plain_client> relayed;
+  auto add_plain = [&](char path, const std::string& addr,
+                       std::optional<plain_client>& client) {
+    if (!wanted(path))
+      return true;
+    if (addr.empty()) {
+      std::cout << "# (" << path << ") skipped: no address given" << std::endl;
+      return true;
     }
-  }
-  // -- d
+    auto hp = split_host_port(addr);
+    if (!hp) {
+      std::cerr << "error: '" << addr << "' is not HOST:PORT\n";
+      return false;
+    }
+    client.emplace(cfg.system, hp->first, hp->second);
+    if (!client->error().empty()) {
+      std::cerr << "error: (" << path << ") cannot reach " << addr << ": "
+                << client->error() << '\n';
+      return false;
+    }
+    contenders.push_back(
+      {path, "",
+       [&client, seconds](const run_plan& plan, const std::string& payload) {
+         return client->run(plan, payload, seconds);
+       }});
+    return true;
+  };
+  if (!add_plain('c', cfg.plain, plain))
+    return 1;
 #ifdef SWITCHBOARD_BENCH_HAVE_NATS
+  // -- d
   std::optional<nats_client> nats;
   if (wanted('d')) {
     if (cfg.nats.empty()) {
@@ -851,9 +913,11 @@ int measure(settings& cfg) {
   if (wanted('d'))
     std::cout << "# (d) skipped: libnats-dev not installed" << std::endl;
 #endif
+  if (!add_plain('e', cfg.relayed, relayed))
+    return 1;
   if (contenders.empty()) {
     std::cerr << "error: nothing to measure (give --routed, --served, "
-                 "--plain or --nats)\n";
+                 "--plain, --nats or --relayed)\n";
     return 1;
   }
   if (cfg.idle_seconds > 0)
@@ -895,28 +959,40 @@ int measure(settings& cfg) {
               contenders[*best].variant);
       }
     }
-  if (paths.find('d') == std::string::npos)
-    return 0;
-  std::cout << "# ratios to d (NATS): median throughput x/d (higher is "
-               "better), and at window 1 p50 latency x/d (lower is better)"
-            << std::endl;
-  for (auto size : cfg.payloads)
-    for (auto window : cfg.windows) {
-      auto& d = medians[{'d', size, window}];
-      for (auto path : paths) {
-        if (path == 'd')
-          continue;
-        auto& x = medians[{path, size, window}];
-        std::cout << "ratio " << path << "/d payload=" << size
+  auto ran = [&](char x) { return paths.find(x) != std::string::npos; };
+  // Prints x/y for every payload and window: throughput, and at window 1
+  // p50 latency.
+  auto print_ratios = [&](char x, char y) {
+    for (auto size : cfg.payloads)
+      for (auto window : cfg.windows) {
+        auto& num = medians[{x, size, window}];
+        auto& den = medians[{y, size, window}];
+        std::cout << "ratio " << x << '/' << y << " payload=" << size
                   << " window=" << window << " value=" << std::setprecision(2)
-                  << (d.req_per_s > 0 ? x.req_per_s / d.req_per_s : 0.0)
+                  << (den.req_per_s > 0 ? num.req_per_s / den.req_per_s : 0.0)
                   << std::endl;
         if (window == 1)
-          std::cout << "ratio_p50 " << path << "/d payload=" << size
+          std::cout << "ratio_p50 " << x << '/' << y << " payload=" << size
                     << " window=" << window << " value=" << std::setprecision(2)
-                    << (d.p50_us > 0 ? x.p50_us / d.p50_us : 0.0) << std::endl;
+                    << (den.p50_us > 0 ? num.p50_us / den.p50_us : 0.0)
+                    << std::endl;
       }
-    }
+  };
+  if (ran('d')) {
+    std::cout << "# ratios to d (NATS): median throughput x/d (higher is "
+                 "better), and at window 1 p50 latency x/d (lower is better)"
+              << std::endl;
+    for (auto path : paths)
+      if (path != 'd')
+        print_ratios(path, 'd');
+  }
+  if (ran('a') && ran('e')) {
+    std::cout << "# a/e, the router's two-node path against plain CAF over "
+                 "the same two hops: median throughput a/e (higher is "
+                 "better), and at window 1 p50 latency a/e (lower is better)"
+              << std::endl;
+    print_ratios('a', 'e');
+  }
   return 0;
 }
 
@@ -927,6 +1003,7 @@ int main(int argc, char** argv) {
   settings cfg;
   bool serve_plain_mode = false;
   bool list_paths = false;
+  std::string serve_relay_addr;
   std::string serve_nats_url;
   CLI::App app{"mesh_bench: requests across the network through the "
                "switchboard mesh vs plain CAF vs NATS, in one run (see "
@@ -935,6 +1012,11 @@ int main(int argc, char** argv) {
                "serve path c: publish an echo actor on 127.0.0.1, port "
                "picked by the OS, print `listening on HOST:PORT`, run until "
                "SIGTERM");
+  app.add_option("--serve-relay", serve_relay_addr,
+                 "serve path e: connect to the echo actor of --serve-plain at "
+                 "HOST:PORT, publish a relay actor that delegates to it on "
+                 "127.0.0.1, port picked by the OS, print `listening on "
+                 "HOST:PORT`, run until SIGTERM");
   app.add_option("--serve-nats", serve_nats_url,
                  "serve path d: answer requests on --subject through the "
                  "NATS server at URL, print `ready ...`, run until SIGTERM");
@@ -946,6 +1028,8 @@ int main(int argc, char** argv) {
   app.add_option("--plain", cfg.plain,
                  "path c: HOST:PORT printed by --serve-plain");
   app.add_option("--nats", cfg.nats, "path d: NATS URL, nats://HOST:PORT");
+  app.add_option("--relayed", cfg.relayed,
+                 "path e: HOST:PORT printed by --serve-relay");
   app.add_option("--subject", cfg.subject, "NATS subject of the responder");
   app
     .add_option("--nats-requester", cfg.nats_requester,
@@ -988,9 +1072,9 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(size_t{8}, size_t{1} << 20));
   app.add_option("--windows", cfg.windows, "requests in flight")
     ->check(CLI::PositiveNumber);
-  app.add_option("--only", cfg.only, "paths to run, e.g. \"cd\"");
+  app.add_option("--only", cfg.only, "paths to run, e.g. \"ace\"");
   app.add_flag("--list-paths", list_paths,
-               "print the paths this build can measure, e.g. \"abcd\"");
+               "print the paths this build can measure, e.g. \"abcde\"");
   CLI11_PARSE(app, argc, argv);
   if (!valid(cfg.system))
     return 2;
@@ -1000,6 +1084,8 @@ int main(int argc, char** argv) {
   }
   if (serve_plain_mode)
     return serve_plain(cfg.system);
+  if (!serve_relay_addr.empty())
+    return serve_relay(cfg.system, serve_relay_addr);
   if (!serve_nats_url.empty()) {
 #ifdef SWITCHBOARD_BENCH_HAVE_NATS
     return serve_nats(serve_nats_url, cfg.subject);

@@ -16,18 +16,23 @@
 #   c  mesh_bench -> `mesh_bench --serve-plain` (plain CAF remote actor)
 #   d  mesh_bench -> nats-server -> `mesh_bench --serve-nats` (NATS
 #      request-reply)
+#   e  mesh_bench -> `mesh_bench --serve-relay` -> the echo server of c
+#      (plain CAF: a relay actor `delegate`s to the remote echo actor; the
+#      counterpart of a without the router). Needs c's server, which then
+#      starts even if --only leaves c out
 #
 # Path d is skipped, with a note, if mesh_bench was built without libnats.
+# Only the servers of the paths that --only names start (all without it).
 # --quick: one short run per measurement, for CI. Every other
 # argument goes to mesh_bench (see `build/bench/mesh_bench --help`), e.g.
-# `--only cd`, `--windows 1 100`, `--seconds 2`, `--scheduler sharing` (CAF's
+# `--only ace`, `--windows 1 100`, `--seconds 2`, `--scheduler sharing` (CAF's
 # scheduler policy for every process: mesh_bench's and the daemons' [node]
 # scheduler), `--caf KEY=VALUE` (a CAF setting for mesh_bench's own actor
 # systems only, e.g. `--caf "scheduler.policy='stealing'"`). Without
 # --scheduler every process keeps its default: the daemons their
 # `[node] scheduler` default ("sharing"), mesh_bench's embedded callers of
 # a and b `configure_mesh`'s ("sharing" when the application chose none),
-# the plain CAF client and server of c CAF's ("stealing"); the NATS
+# the plain CAF client and servers of c and e CAF's ("stealing"); the NATS
 # responder and requester use no CAF scheduler. See docs/benchmarks.md.
 set -euo pipefail
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
@@ -150,19 +155,27 @@ address_of() {
 
 args=()
 # --scheduler X goes to mesh_bench (its own systems) and to every daemon;
-# without it each keeps its default.
+# without it each keeps its default. --only X picks the servers to start.
 sched=
+only=
 prev=
 for arg in "$@"; do
   [[ $prev == --scheduler ]] && sched=$arg
+  [[ $prev == --only ]] && only=$arg
+  [[ $arg == --only=* ]] && only=${arg#--only=}
   prev=$arg
 done
+
+# requested X: whether this build has path X and --only (if given) names it.
+requested() {
+  [[ $paths == *$1* && (-z $only || $only == *$1*) ]]
+}
 
 # The daemons' [node] line for it (a comment when they keep their default).
 sched_line="# scheduler: the daemon's default"
 [[ -n $sched ]] && sched_line="scheduler = \"$sched\""
 
-if [[ $paths == *d* ]]; then
+if requested d; then
   start nats-server nats-server -a 127.0.0.1 -p -1
   nats=$(wait_for nats-server "$work/nats-server.log" \
     'Listening for client connections on ' | address_of)
@@ -171,14 +184,21 @@ if [[ $paths == *d* ]]; then
   args+=(--nats "nats://$nats")
 fi
 
-if [[ $paths == *c* ]]; then
+# The echo server of c also serves e, behind the relay.
+if requested c || requested e; then
   start plain-server "$bench" --serve-plain ${sched:+--scheduler "$sched"}
   plain=$(wait_for plain-server "$work/plain-server.out" '^listening on ' \
     | address_of)
   args+=(--plain "$plain")
 fi
 
-if [[ $paths == *a* ]]; then
+if requested e; then
+  start relay "$bench" --serve-relay "$plain" ${sched:+--scheduler "$sched"}
+  relay=$(wait_for relay "$work/relay.out" '^listening on ' | address_of)
+  args+=(--relayed "$relay")
+fi
+
+if requested a; then
   cat >"$work/D.toml" <<EOF
 # Path a, the middle node: serves nothing, forwards to its peers.
 [node]
@@ -217,7 +237,7 @@ EOF
   args+=(--routed "$d")
 fi
 
-if [[ $paths == *b* ]]; then
+if requested b; then
   cat >"$work/S.toml" <<EOF
 # Path b: one node that serves echo itself.
 [node]
