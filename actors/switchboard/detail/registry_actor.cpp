@@ -302,7 +302,7 @@ registry_state::~registry_state() {
     auto& msg = x.content();
     if (msg.match_elements<call_envelope>()) {
       auto& e = msg.get_as<call_envelope>(0);
-      auto& name = e.route;
+      auto& name = e.route.str();
       send_reply(self_, nullptr, reply_target{x.sender, x.mid, e.call_id},
                  make_error(error_code::shutting_down,
                             "the router stopped (route '" + name + "')"));
