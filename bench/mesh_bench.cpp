@@ -811,11 +811,10 @@ int measure(settings& cfg) {
             << std::endl;
   std::vector<contender> contenders;
   auto seconds = cfg.seconds;
-  // -- a and b
-  std::optional<mesh_client> routed;
-  std::optional<mesh_client> served;
-  auto add_mesh = [&](char path, const std::string& addr,
-                      std::optional<mesh_client>& client) {
+  // Adds path `path` if wanted and given: `connect(client, host, port)`
+  // sets up `client` and returns why it cannot be used (empty: it can).
+  auto add_client = [&](char path, const std::string& addr, auto& client,
+                        auto connect) {
     if (!wanted(path))
       return true;
     if (addr.empty()) {
@@ -827,11 +826,8 @@ int measure(settings& cfg) {
       std::cerr << "error: '" << addr << "' is not HOST:PORT\n";
       return false;
     }
-    client.emplace(std::string{"mesh-bench-"} + path, cfg.system, hp->first,
-                   hp->second);
-    if (!client->wait_for_route("echo")) {
-      std::cerr << "error: (" << path << ") route 'echo' not reachable "
-                << "through " << addr << " within 10 s\n";
+    if (auto why = connect(client, hp->first, hp->second); !why.empty()) {
+      std::cerr << "error: (" << path << ") " << why << '\n';
       return false;
     }
     contenders.push_back(
@@ -841,6 +837,21 @@ int measure(settings& cfg) {
        }});
     return true;
   };
+  // -- a and b
+  std::optional<mesh_client> routed;
+  std::optional<mesh_client> served;
+  auto add_mesh = [&](char path, const std::string& addr,
+                      std::optional<mesh_client>& client) {
+    return add_client(
+      path, addr, client,
+      [&](std::optional<mesh_client>& x, const std::string& host,
+          uint16_t port) -> std::string {
+        x.emplace(std::string{"mesh-bench-"} + path, cfg.system, host, port);
+        if (!x->wait_for_route("echo"))
+          return "route 'echo' not reachable through " + addr + " within 10 s";
+        return {};
+      });
+  };
   if (!add_mesh('a', cfg.routed, routed) || !add_mesh('b', cfg.served, served))
     return 1;
   // -- c and e
@@ -848,29 +859,15 @@ int measure(settings& cfg) {
   std::optional<plain_client> relayed;
   auto add_plain = [&](char path, const std::string& addr,
                        std::optional<plain_client>& client) {
-    if (!wanted(path))
-      return true;
-    if (addr.empty()) {
-      std::cout << "# (" << path << ") skipped: no address given" << std::endl;
-      return true;
-    }
-    auto hp = split_host_port(addr);
-    if (!hp) {
-      std::cerr << "error: '" << addr << "' is not HOST:PORT\n";
-      return false;
-    }
-    client.emplace(cfg.system, hp->first, hp->second);
-    if (!client->error().empty()) {
-      std::cerr << "error: (" << path << ") cannot reach " << addr << ": "
-                << client->error() << '\n';
-      return false;
-    }
-    contenders.push_back(
-      {path, "",
-       [&client, seconds](const run_plan& plan, const std::string& payload) {
-         return client->run(plan, payload, seconds);
-       }});
-    return true;
+    return add_client(path, addr, client,
+                      [&](std::optional<plain_client>& x,
+                          const std::string& host,
+                          uint16_t port) -> std::string {
+                        x.emplace(cfg.system, host, port);
+                        if (!x->error().empty())
+                          return "cannot reach " + addr + ": " + x->error();
+                        return {};
+                      });
   };
   if (!add_plain('c', cfg.plain, plain))
     return 1;
