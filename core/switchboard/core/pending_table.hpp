@@ -85,20 +85,16 @@ public:
     auto index = slot_of(id);
     if (!index)
       return false;
-    unlink(*index);
-    auto& s = slots_[*index]; // Blocks never move: stays valid in `f`.
-    ++s.generation;
-    --size_;
+    forget(*index);
     struct finish {
       pending_table* self;
-      slot* s;
       uint32_t index;
       ~finish() {
-        s->value.reset();
-        self->free_.push_back(index);
+        self->free_slot(index);
       }
-    } done{this, &s, *index};
-    f(*s.value);
+    } done{this, *index};
+    // Blocks never move: the value stays where it is while `f` inserts.
+    f(*slots_[*index].value);
     return true;
   }
 
@@ -331,14 +327,24 @@ private:
     }
   }
 
-  T release(uint32_t index) {
+  /// Takes the entry at `index` out of its lane and out of the table's
+  /// count, and retires its id; the value stays until `free_slot`.
+  void forget(uint32_t index) {
     unlink(index);
-    auto& s = slots_[index];
-    T result = std::move(*s.value);
-    s.value.reset();
-    ++s.generation;
-    free_.push_back(index);
+    ++slots_[index].generation;
     --size_;
+  }
+
+  /// Destroys the value at `index` (forgotten before) and reuses its slot.
+  void free_slot(uint32_t index) {
+    slots_[index].value.reset();
+    free_.push_back(index);
+  }
+
+  T release(uint32_t index) {
+    forget(index);
+    T result = std::move(*slots_[index].value);
+    free_slot(index);
     return result;
   }
 
